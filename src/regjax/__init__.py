@@ -1,0 +1,33 @@
+"""regjax: a JAX functional library for regularized costs.
+
+The library's λ is Ng's: a mean data loss plus λ/(2m)‖w‖² (L2) or λ/m‖w‖₁ (L1),
+biases excluded. ``convert_lambda`` maps it onto every other convention.
+"""
+
+from regjax import (
+    checking,
+    closed_form,
+    conventions,
+    costs,
+    losses,
+    models,
+    penalties,
+)
+from regjax.checking import GradCheck, check_grad
+from regjax.conventions import convert_lambda
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradCheck",
+    "__version__",
+    "check_grad",
+    "checking",
+    "closed_form",
+    "conventions",
+    "convert_lambda",
+    "costs",
+    "losses",
+    "models",
+    "penalties",
+]

@@ -1,0 +1,347 @@
+r"""Hand-derived gradients and exact solutions, written out beside autodiff.
+
+Every function here is checked in the tests against ``jax.grad`` of the matching cost
+or penalty and against central differences (see :func:`regjax.check_grad`).
+
+With a mean data loss and the L2 penalty λ/(2m)‖w‖², the gradients all share one form:
+
+.. math::
+
+    \nabla_w J = \frac{1}{m} X^\top (h - y) + \frac{\lambda}{m} w, \qquad
+    \nabla_b J = \frac{1}{m}\sum_i (h_i - y_i),
+
+with h = Xw + b (linear), σ(Xw + b) (logistic) or softmax(XW + b) (softmax, y one-hot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from regjax import _checks, costs, models, penalties
+
+__all__ = [
+    "elastic_net_grad",
+    "l1_grad",
+    "l2_grad",
+    "linear_regression_grad",
+    "logistic_regression_grad",
+    "neural_network_grad",
+    "ridge_path",
+    "ridge_solution",
+    "softmax_regression_grad",
+]
+
+
+def _penalty_grad(params: Any, lam: Any, m: Any, scale: str, mask: Any, fn: Any) -> Any:
+    n = penalties.num_penalized(params, mask)
+    divisor = penalties.penalty_divisor(scale, m=m, n=n)
+    strengths = penalties.leaf_strengths(params, lam, mask)
+    return jax.tree.map(
+        lambda s, w: jnp.asarray(s, dtype=w.dtype) * fn(w) / divisor, strengths, params
+    )
+
+
+def l2_grad(
+    params: Any,
+    lam: Any,
+    *,
+    m: ArrayLike | None = None,
+    scale: penalties.Scale = "per_example",
+    mask: Any = None,
+) -> Any:
+    r"""Gradient of :func:`regjax.penalties.l2`: :math:`\partial/\partial w\,
+    \frac{\lambda}{2d}\lVert w\rVert^2 = \frac{\lambda}{d} w` (0 for unpenalized leaves).
+
+    The ½ in the penalty cancels the 2 from :math:`\partial w^2/\partial w = 2w`; with
+    d = m this is Ng's :math:`\frac{\lambda}{m}\theta_j`.
+
+    Args:
+      params: a pytree of parameters.
+      lam: λ ≥ 0, scalar or per-leaf pytree.
+      m: number of training examples (``scale="per_example"``).
+      scale: ``"per_example"`` (d = m), ``"sum"`` (d = 1) or ``"per_param"`` (d = n).
+      mask: which leaves are penalized (default: all but biases).
+
+    Returns:
+      A pytree like ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> l2_grad({"w": jnp.array([1.0, 2.0]), "b": jnp.array(3.0)}, 5.0, m=10)
+      {'b': Array(0., dtype=float32), 'w': Array([0.5, 1. ], dtype=float32)}
+    """
+    return _penalty_grad(params, lam, m, scale, mask, lambda w: w)
+
+
+def l1_grad(
+    params: Any,
+    lam: Any,
+    *,
+    m: ArrayLike | None = None,
+    scale: penalties.Scale = "per_example",
+    mask: Any = None,
+) -> Any:
+    r"""Subgradient of :func:`regjax.penalties.l1`: :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`.
+
+    At w = 0 the subdifferential is :math:`[-\lambda/d, \lambda/d]`; this returns 0
+    there, the same choice as ``jax.grad`` of ``jnp.abs``.
+
+    Args:
+      params: a pytree of parameters.
+      lam: λ ≥ 0, scalar or per-leaf pytree.
+      m: number of training examples (``scale="per_example"``).
+      scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
+      mask: which leaves are penalized.
+
+    Returns:
+      A pytree like ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> l1_grad({"w": jnp.array([-3.0, 0.0, 2.0])}, 1.0, scale="sum")["w"]
+      Array([-1.,  0.,  1.], dtype=float32)
+    """
+    return _penalty_grad(params, lam, m, scale, mask, jnp.sign)
+
+
+def elastic_net_grad(
+    params: Any,
+    lam: Any,
+    *,
+    l1_ratio: float,
+    m: ArrayLike | None = None,
+    scale: penalties.Scale = "per_example",
+    mask: Any = None,
+) -> Any:
+    r"""(Sub)gradient of :func:`regjax.penalties.elastic_net`:
+    :math:`\frac{\lambda}{d}\big(\rho\,\mathrm{sign}(w) + (1-\rho)\,w\big)`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> elastic_net_grad({"w": jnp.array([2.0])}, 1.0, l1_ratio=0.5, scale="sum")["w"]
+      Array([1.5], dtype=float32)
+    """
+    g1 = l1_grad(params, lam, m=m, scale=scale, mask=mask)
+    g2 = l2_grad(params, lam, m=m, scale=scale, mask=mask)
+    return jax.tree.map(lambda a, b: l1_ratio * a + (1 - l1_ratio) * b, g1, g2)
+
+
+def _glm_grad(params: Any, X: jax.Array, residual: jax.Array, lam: Any) -> dict[str, jax.Array]:
+    m = X.shape[0]
+    penalty = l2_grad(params, lam, m=m)
+    return {
+        "w": X.T @ residual / m + penalty["w"],
+        "b": jnp.sum(residual, axis=0) / m + penalty["b"],
+    }
+
+
+def linear_regression_grad(
+    params: Any, X: ArrayLike, y: ArrayLike, lam: Any
+) -> dict[str, jax.Array]:
+    r"""Gradient of :func:`regjax.costs.linear_regression`:
+    :math:`\frac{1}{m}X^\top(Xw + b - y) + \frac{\lambda}{m}w`, and
+    :math:`\frac{1}{m}\sum_i (x_i^\top w + b - y_i)` for b.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> params = {"w": jnp.array([1.0]), "b": jnp.array(0.0)}
+      >>> g = linear_regression_grad(params, jnp.array([[1.0], [2.0]]), jnp.zeros(2), 2.0)
+      >>> float(g["w"][0]), float(g["b"])   # (1 + 4)/2 + 2/2·1, (1 + 2)/2
+      (3.5, 1.5)
+    """
+    X, y = costs._prepare(X, y, lam)
+    return _glm_grad(params, X, models.linear(params, X) - y, lam)
+
+
+def logistic_regression_grad(
+    params: Any, X: ArrayLike, y: ArrayLike, lam: Any
+) -> dict[str, jax.Array]:
+    r"""Gradient of :func:`regjax.costs.logistic_regression`:
+    :math:`\frac{1}{m}X^\top(\sigma(Xw + b) - y) + \frac{\lambda}{m}w`, and
+    :math:`\frac{1}{m}\sum_i(\sigma(z_i) - y_i)` for b.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> params = {"w": jnp.zeros(1), "b": jnp.array(0.0)}
+      >>> g = logistic_regression_grad(params, jnp.array([[2.0]]), jnp.array([1.0]), 1.0)
+      >>> float(g["w"][0]), float(g["b"])   # 2·(0.5 − 1), 0.5 − 1
+      (-1.0, -0.5)
+    """
+    X, y = costs._prepare(X, y, lam)
+    _checks.check_binary(y)
+    return _glm_grad(params, X, models.logistic(params, X) - y, lam)
+
+
+def softmax_regression_grad(
+    params: Any, X: ArrayLike, labels: ArrayLike, lam: Any
+) -> dict[str, jax.Array]:
+    r"""Gradient of :func:`regjax.costs.softmax_regression`:
+    :math:`\frac{1}{m}X^\top(P - Y) + \frac{\lambda}{m}W`, P = softmax(XW + b), Y one-hot.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> params = {"w": jnp.zeros((1, 2)), "b": jnp.zeros(2)}
+      >>> softmax_regression_grad(params, jnp.array([[1.0]]), jnp.array([0]), 1.0)["b"]
+      Array([-0.5,  0.5], dtype=float32)
+    """
+    X, labels = costs._prepare(X, labels, lam, "labels")
+    logits = models.linear(params, X)
+    if logits.ndim != 2:
+        raise ValueError("params['w'] must have shape (n, K) for softmax regression")
+    Y = jax.nn.one_hot(labels, logits.shape[1], dtype=logits.dtype)
+    return _glm_grad(params, X, jax.nn.softmax(logits, axis=1) - Y, lam)
+
+
+def neural_network_grad(
+    params: Any, X: ArrayLike, Y: ArrayLike, lam: Any
+) -> list[dict[str, jax.Array]]:
+    r"""Gradient of :func:`regjax.costs.neural_network` by backpropagation, by hand.
+
+    Ng's algorithm, vectorized over the m examples (rows):
+
+    .. math::
+
+        a^{(1)} = X,\quad z^{(l+1)} = a^{(l)}W^{(l)\top} + b^{(l)},\quad
+        a^{(l+1)} = \sigma(z^{(l+1)}),
+
+        \delta^{(L)} = a^{(L)} - Y,\qquad
+        \delta^{(l)} = \big(\delta^{(l+1)} W^{(l)}\big)\odot a^{(l)}\odot(1 - a^{(l)}),
+
+        \frac{\partial J}{\partial W^{(l)}} = \frac{1}{m}\delta^{(l+1)\top}a^{(l)}
+            + \frac{\lambda}{m}W^{(l)},\qquad
+        \frac{\partial J}{\partial b^{(l)}} = \frac{1}{m}\sum_i \delta^{(l+1)}_i.
+
+    :math:`\delta^{(L)} = a^{(L)} - Y` is the derivative of the cross-entropy with
+    respect to the output logits; :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`.
+
+    Args:
+      params: list of layers ``{"W": (out, in), "b": (out,)}``.
+      X: inputs, shape (m, n).
+      Y: one-hot targets, shape (m, K).
+      lam: λ ≥ 0.
+
+    Returns:
+      A list of layers like ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> layer = {"W": jnp.zeros((1, 1)), "b": jnp.zeros(1)}
+      >>> neural_network_grad([layer], jnp.array([[2.0]]), jnp.array([[1.0]]), 0.0)[0]["W"]
+      Array([[-1.]], dtype=float32)
+
+    References:
+      D. Rumelhart, G. Hinton, R. Williams, "Learning representations by
+      back-propagating errors", Nature 323 (1986); A. Ng, Machine Learning, ex4.
+    """
+    X, Y = costs._prepare(X, Y, lam, "Y")
+    _checks.check_binary(Y, "Y")
+    output = models.mlp_logits(params, X)  # validates the layer shapes
+    if Y.shape != output.shape:
+        raise ValueError(f"Y must have shape {output.shape} (m, K), got {Y.shape}")
+    m = X.shape[0]
+    activations = [X]
+    for layer in params:
+        activations.append(jax.nn.sigmoid(activations[-1] @ layer["W"].T + layer["b"]))
+    penalty = l2_grad(list(params), lam, m=m)
+    delta = activations[-1] - Y
+    grads: list[dict[str, jax.Array]] = []
+    for layer, a, reg in zip(reversed(params), reversed(activations[:-1]), reversed(penalty)):
+        grads.append({"W": delta.T @ a / m + reg["W"], "b": jnp.sum(delta, axis=0) / m + reg["b"]})
+        delta = (delta @ layer["W"]) * a * (1 - a)
+    return grads[::-1]
+
+
+def _centered(X: ArrayLike, y: ArrayLike) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    X = _checks.as_matrix(X)
+    y = jnp.asarray(y)
+    _checks.check_rows(X, y)
+    _checks.check_finite(y, "y")
+    if y.ndim > 2:
+        raise ValueError(f"y must have shape (m,) or (m, k), got {y.shape}")
+    x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(y, axis=0)
+    return X - x_mean, y - y_mean, x_mean, y_mean
+
+
+def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Any) -> dict[str, jax.Array]:
+    r"""Minimizer of :func:`regjax.costs.linear_regression`, by the normal equations.
+
+    Setting the gradient to zero (the intercept unpenalized) gives, with centred
+    :math:`\tilde X = X - \bar x`, :math:`\tilde y = y - \bar y`,
+
+    .. math::
+
+        (\tilde X^\top\tilde X + \lambda I)\,w = \tilde X^\top\tilde y, \qquad
+        b = \bar y - \bar x^\top w.
+
+    The 1/m of the data term and of λ/(2m) cancel: the same λ works at any m.
+
+    Args:
+      X: inputs, shape (m, n).
+      y: targets, shape (m,) or (m, k).
+      lam: λ ≥ 0 (λ = 0 needs X of full column rank).
+
+    Returns:
+      ``{"w": (n,) or (n, k), "b": () or (k,)}``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = 2 * X[:, 0] + 1
+      >>> sol = ridge_solution(X, y, 0.0)
+      >>> round(float(sol["w"][0]), 5), round(float(sol["b"]), 5)
+      (2.0, 1.0)
+    """
+    _checks.check_lam(lam)
+    Xc, yc, x_mean, y_mean = _centered(X, y)
+    gram = Xc.T @ Xc + jnp.asarray(lam, dtype=Xc.dtype) * jnp.eye(Xc.shape[1], dtype=Xc.dtype)
+    w = jnp.linalg.solve(gram, Xc.T @ yc)
+    return {"w": w, "b": y_mean - x_mean @ w}
+
+
+def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Array]:
+    r"""Ridge solutions for a whole grid of λ from one SVD.
+
+    With the thin SVD :math:`\tilde X = U\,\mathrm{diag}(s)\,V^\top` of the centred X,
+
+    .. math::
+
+        w(\lambda) = V\,\mathrm{diag}\!\Big(\frac{s_j}{s_j^2 + \lambda}\Big)\,U^\top\tilde y,
+
+    so each extra λ costs O(n·r) after the O(m·n·r) decomposition.
+
+    Args:
+      X: inputs, shape (m, n).
+      y: targets, shape (m,) or (m, k).
+      lams: λ grid, shape (G,), each ≥ 0.
+
+    Returns:
+      ``{"w": (G, n) or (G, n, k), "b": (G,) or (G, k)}``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = 2 * X[:, 0] + 1
+      >>> ridge_path(X, y, jnp.array([0.0, 2.0]))["w"].round(4)   # 4/(2 + λ)
+      Array([[2.],
+             [1.]], dtype=float32)
+    """
+    lams = jnp.asarray(lams)
+    if lams.ndim != 1:
+        raise ValueError(f"lams must be 1-D (G,), got shape {lams.shape}")
+    _checks.check_lam(lams, "lams")
+    Xc, yc, x_mean, y_mean = _centered(X, y)
+    U, s, Vt = jnp.linalg.svd(Xc, full_matrices=False)
+    Uty = U.T @ yc  # (r,) or (r, k)
+    # s_j / (s_j² + λ); a zero singular value contributes nothing (the minimum-norm
+    # solution at λ = 0 for a rank-deficient X).
+    denom = s**2 + lams.astype(s.dtype)[:, None]  # (G, r)
+    shrink = jnp.where(s > 0, s / jnp.where(s > 0, denom, 1), 0)
+    if yc.ndim == 1:
+        w = (shrink * Uty) @ Vt  # (G, n)
+        b = y_mean - w @ x_mean
+    else:
+        w = jnp.einsum("gr,rk,rn->gnk", shrink, Uty, Vt)
+        b = y_mean - jnp.einsum("gnk,n->gk", w, x_mean)
+    return {"w": w, "b": b}

@@ -1,0 +1,375 @@
+r"""L2, L1 and elastic-net penalties on any pytree of parameters.
+
+The library's convention is Ng's: a *mean* data loss plus
+
+.. math::
+
+    \frac{\lambda}{2m}\sum_j w_j^2 \quad\text{(L2)}, \qquad
+    \frac{\lambda}{m}\sum_j |w_j| \quad\text{(L1)},
+
+biases excluded. The ``scale`` argument reaches the other two common forms:
+
+===============  ==========================  ======================
+``scale``        L2                          L1
+===============  ==========================  ======================
+``per_example``  λ/(2m)·Σw²  (m required)    λ/m·Σ|w|
+``sum``          λ/2·Σw²                     λ·Σ|w|
+``per_param``    λ/(2n)·Σw²                  λ/n·Σ|w|
+===============  ==========================  ======================
+
+where n is the number of penalized weights (the sizes of the leaves the mask keeps).
+
+Masks say which leaves are penalized. ``mask=None`` penalizes every leaf except those
+named ``"b"`` or ``"bias"`` (:func:`exclude_biases`); a mask may also be a boolean
+pytree (the structure of ``params`` or a prefix of it, one bool per leaf), or a callable
+``params -> boolean pytree`` such as one built by :func:`path_mask`.
+
+``lam`` may be a scalar or a pytree of per-leaf strengths (the structure of ``params``
+or a prefix of it); then each leaf is penalized with its own λ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from regjax import _checks
+
+__all__ = [
+    "SCALES",
+    "elastic_net",
+    "exclude_biases",
+    "l1",
+    "l2",
+    "leaf_strengths",
+    "num_penalized",
+    "path_mask",
+    "penalty_divisor",
+    "resolve_mask",
+]
+
+Scale = Literal["per_example", "sum", "per_param"]
+SCALES: tuple[str, ...] = ("per_example", "sum", "per_param")
+BIAS_NAMES = frozenset({"b", "bias"})
+_WRAPPER_NAMES = frozenset({"value", "raw_value"})  # Flax NNX variable wrappers
+
+
+def _key_name(key: Any) -> str | None:
+    for attr in ("key", "name", "idx"):
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return None
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str | None:
+    """The name of a leaf: its last path key that is not a variable wrapper."""
+    for key in reversed(path):
+        name = _key_name(key)
+        if name is not None and name not in _WRAPPER_NAMES:
+            return name
+    return None
+
+
+def exclude_biases(params: Any) -> Any:
+    """Mask that penalizes every leaf except those named ``"b"`` or ``"bias"``.
+
+    Works on dicts (``{"w", "b"}``, Flax ``{"kernel", "bias"}``), lists of layers,
+    Equinox modules (attribute ``bias``) and Flax NNX states.
+
+    Args:
+      params: a pytree of parameters.
+
+    Returns:
+      A pytree of Python bools with the structure of ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> exclude_biases({"w": jnp.ones(3), "b": jnp.zeros(())})
+      {'b': False, 'w': True}
+    """
+    return jax.tree_util.tree_map_with_path(
+        lambda path, _: _leaf_name(path) not in BIAS_NAMES, params
+    )
+
+
+def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Any], Any]:
+    """Mask from a predicate on each leaf's path string (``jax.tree_util.keystr``).
+
+    Args:
+      predicate: a callable ``path -> bool``, or a regular expression; a leaf is
+        penalized when the predicate holds for (the regex is found in) its path,
+        e.g. ``"['layers'][0]['W']"``.
+
+    Returns:
+      A callable ``params -> boolean pytree`` to pass as ``mask=``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> mask = path_mask(r"kernel")
+      >>> mask({"dense": {"kernel": jnp.ones((2, 2)), "bias": jnp.ones(2)}})
+      {'dense': {'bias': False, 'kernel': True}}
+    """
+    test: Callable[[str], bool]
+    if isinstance(predicate, str):
+        pattern = re.compile(predicate)
+
+        def test(path: str) -> bool:
+            return pattern.search(path) is not None
+
+    elif callable(predicate):
+        test = predicate
+    else:
+        raise TypeError(f"predicate must be a callable or a regex string, got {predicate!r}")
+
+    def mask(params: Any) -> Any:
+        return jax.tree_util.tree_map_with_path(
+            lambda path, _: bool(test(jax.tree_util.keystr(path))), params
+        )
+
+    return mask
+
+
+def _broadcast_prefix(prefix: Any, params: Any, name: str) -> list[Any]:
+    """Values of ``prefix`` (a tree prefix of ``params``) repeated for each leaf."""
+    try:
+        tree = jax.tree.map(
+            lambda value, sub: jax.tree.map(lambda _: value, sub),
+            prefix,
+            params,
+            is_leaf=lambda x: x is None,
+        )
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(
+            f"{name} must have the structure of params (or a prefix of it); "
+            f"{name} is {jax.tree.structure(prefix)}, params is {jax.tree.structure(params)}"
+        ) from err
+    return jax.tree.leaves(tree, is_leaf=lambda x: x is None)
+
+
+def resolve_mask(params: Any, mask: Any = None) -> list[bool]:
+    """One bool per leaf of ``params`` (in ``jax.tree.leaves`` order).
+
+    Args:
+      params: a pytree of parameters.
+      mask: ``None`` (biases excluded), a boolean pytree (structure or prefix of
+        ``params``), or a callable ``params -> boolean pytree``.
+
+    Returns:
+      A list of Python bools, one per leaf.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> resolve_mask({"w": jnp.ones(2), "b": jnp.ones(())})
+      [False, True]
+    """
+    if mask is None:
+        mask = exclude_biases
+    if callable(mask):
+        mask = mask(params)
+    flags = _broadcast_prefix(mask, params, "mask")
+    for flag in flags:
+        if not isinstance(flag, bool | jnp.bool_) and not (
+            hasattr(flag, "dtype") and flag.dtype == bool and jnp.ndim(flag) == 0
+        ):
+            raise TypeError(f"mask leaves must be Python bools (one per leaf), got {flag!r}")
+    return [bool(flag) for flag in flags]
+
+
+def num_penalized(params: Any, mask: Any = None) -> int:
+    """n, the number of penalized weights: the total size of the leaves the mask keeps.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> num_penalized({"w": jnp.ones((3, 2)), "b": jnp.ones(2)})
+      6
+    """
+    flags = resolve_mask(params, mask)
+    return sum(int(jnp.size(leaf)) for leaf, keep in zip(jax.tree.leaves(params), flags) if keep)
+
+
+def penalty_divisor(scale: str, *, m: Any = None, n: int = 0) -> Any:
+    """The divisor d in λ/(2d)·Σw² and λ/d·Σ|w|: m, 1 or n for the three scales.
+
+    Example:
+      >>> penalty_divisor("per_example", m=50), penalty_divisor("sum"), penalty_divisor(
+      ...     "per_param", n=7)
+      (50, 1, 7)
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    if scale == "per_example":
+        if m is None:
+            raise ValueError(
+                'm (the number of training examples) is required for scale="per_example"'
+            )
+        _checks.check_positive(m, "m")
+        return m
+    if scale == "per_param":
+        return max(n, 1)
+    return 1
+
+
+def leaf_strengths(params: Any, lam: Any, mask: Any = None) -> Any:
+    """The strength λ of each leaf (0 where the mask excludes it), as a pytree.
+
+    Args:
+      params: a pytree of parameters.
+      lam: a scalar, or a pytree of per-leaf scalars (structure or prefix of params).
+      mask: see :func:`resolve_mask`.
+
+    Returns:
+      A pytree with the structure of ``params`` whose leaves are scalar λ's.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> leaf_strengths({"w": jnp.ones(2), "b": jnp.ones(())}, 3.0)
+      {'b': 0.0, 'w': 3.0}
+    """
+    _checks.check_lam(lam)
+    flags = resolve_mask(params, mask)
+    lams = _broadcast_prefix(lam, params, "lam")
+    for value in lams:
+        if jnp.ndim(value) != 0:
+            raise ValueError(
+                f"lam must be a scalar or a pytree of scalars, got shape {jnp.shape(value)}"
+            )
+    leaves, treedef = jax.tree.flatten(params)
+    values = [value if keep else 0.0 for value, keep in zip(lams, flags)]
+    del leaves
+    return jax.tree.unflatten(treedef, values)
+
+
+def _weighted_sums(params: Any, lam: Any, mask: Any, fn: Callable[[jax.Array], jax.Array]) -> Any:
+    strengths = jax.tree.leaves(leaf_strengths(params, lam, mask))
+    flags = resolve_mask(params, mask)
+    terms = [
+        jnp.asarray(s, dtype=leaf.dtype) * jnp.sum(fn(leaf))
+        for s, leaf, keep in zip(strengths, jax.tree.leaves(params), flags)
+        if keep
+    ]
+    if not terms:
+        return jnp.zeros(())
+    return sum(terms[1:], start=terms[0])
+
+
+def _check_params(params: Any) -> None:
+    for leaf in jax.tree.leaves(params):
+        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+            raise TypeError(
+                f"params leaves must be floating arrays, got dtype {jnp.result_type(leaf)}"
+            )
+
+
+def l2(
+    params: Any,
+    lam: Any,
+    *,
+    m: ArrayLike | None = None,
+    scale: Scale = "per_example",
+    mask: Any = None,
+) -> jax.Array:
+    r"""L2 penalty :math:`\frac{\lambda}{2d}\sum_j w_j^2`, d = m, 1 or n (see ``scale``).
+
+    The ½ makes the gradient :math:`\lambda w / d` (no stray 2); with d = m the penalty
+    is on the same per-example scale as a mean data loss.
+
+    Args:
+      params: a pytree of parameters.
+      lam: λ ≥ 0, a scalar (may be traced) or a pytree of per-leaf strengths.
+      m: number of training examples; required for ``scale="per_example"``.
+      scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
+      mask: which leaves are penalized (default: all but biases).
+
+    Returns:
+      The penalty, a scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> params = {"w": jnp.array([1.0, 2.0]), "b": jnp.array(5.0)}
+      >>> float(l2(params, 4.0, m=10))   # 4/(2·10)·(1 + 4)
+      1.0
+
+    References:
+      A. Ng, Machine Learning (Coursera), regularized linear and logistic regression.
+    """
+    _check_params(params)
+    n = num_penalized(params, mask)
+    divisor = penalty_divisor(scale, m=m, n=n)
+    return _weighted_sums(params, lam, mask, jnp.square) / (2 * divisor)
+
+
+def l1(
+    params: Any,
+    lam: Any,
+    *,
+    m: ArrayLike | None = None,
+    scale: Scale = "per_example",
+    mask: Any = None,
+) -> jax.Array:
+    r"""L1 penalty :math:`\frac{\lambda}{d}\sum_j |w_j|`, d = m, 1 or n (see ``scale``).
+
+    Its subgradient is :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`, taken as 0 at
+    w = 0 (the convention of ``jax.grad`` of ``abs``).
+
+    Args:
+      params: a pytree of parameters.
+      lam: λ ≥ 0, a scalar or a pytree of per-leaf strengths.
+      m: number of training examples; required for ``scale="per_example"``.
+      scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
+      mask: which leaves are penalized (default: all but biases).
+
+    Returns:
+      The penalty, a scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> float(l1({"w": jnp.array([1.0, -2.0])}, 2.0, scale="sum"))
+      6.0
+    """
+    _check_params(params)
+    n = num_penalized(params, mask)
+    divisor = penalty_divisor(scale, m=m, n=n)
+    return _weighted_sums(params, lam, mask, jnp.abs) / divisor
+
+
+def elastic_net(
+    params: Any,
+    lam: Any,
+    *,
+    l1_ratio: float,
+    m: ArrayLike | None = None,
+    scale: Scale = "per_example",
+    mask: Any = None,
+) -> jax.Array:
+    r"""Elastic net: ρ·L1 + (1 − ρ)·L2, i.e. :math:`\frac{\lambda}{d}\big(\rho\|w\|_1
+    + \frac{1-\rho}{2}\|w\|_2^2\big)`.
+
+    With a mean data loss and ``scale="per_example"`` this is scikit-learn's
+    ``ElasticNet(alpha=λ/m, l1_ratio=ρ)`` and glmnet's (λ/m, α=ρ).
+
+    Args:
+      params: a pytree of parameters.
+      lam: λ ≥ 0, a scalar or a pytree of per-leaf strengths.
+      l1_ratio: ρ in [0, 1]; 1 is the lasso, 0 is ridge.
+      m: number of training examples; required for ``scale="per_example"``.
+      scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
+      mask: which leaves are penalized (default: all but biases).
+
+    Returns:
+      The penalty, a scalar.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> float(elastic_net({"w": jnp.array([2.0])}, 1.0, l1_ratio=0.5, scale="sum"))
+      2.0
+    """
+    if _checks.is_concrete(l1_ratio) and not 0.0 <= float(l1_ratio) <= 1.0:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    return l1_ratio * l1(params, lam, m=m, scale=scale, mask=mask) + (1 - l1_ratio) * l2(
+        params, lam, m=m, scale=scale, mask=mask
+    )
