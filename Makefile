@@ -10,16 +10,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+	$(BIN)/python -m pip install -e ".[plot]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[test,plot]"
 	touch $@ $(VENV)/.installed
 
+# The main job: a cross-validated L2 logistic path on the embedded breast-cancer data
+# (table on stdout, figures in out/), then the gradient checks and a λ conversion.
 demo: $(VENV)/.installed
+	$(BIN)/regjax sweep --out out
 	$(BIN)/regjax check
-	$(BIN)/regjax convert 1.0 --from ng --to sklearn_ridge_alpha --m 100
 	$(BIN)/regjax convert 1.0 --from ng --to all --m 100 --n 10 --lr 0.1
 
 lint: $(VENV)/.installed-test

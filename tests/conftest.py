@@ -1,4 +1,4 @@
-"""Hermetic test set-up: strict dtype promotion, seeded randomness, x64 per test.
+"""Hermetic test set-up: seeded randomness, x64 per test (strict promotion: ../conftest.py).
 
 x64 is turned on per test through the ``x64`` fixture (``with jax.enable_x64(True)``),
 never globally; a test that compares with a closed form requests it.
@@ -23,13 +23,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "regjax"))
 
 
-@pytest.fixture(autouse=True)
-def _strict_promotion():
-    """Implicit dtype promotion is an error inside every test."""
-    with jax.numpy_dtype_promotion("strict"):
-        yield
-
-
 @pytest.fixture
 def x64():
     """Enable float64 for one test."""
@@ -41,12 +34,3 @@ def x64():
 def rng():
     """A seeded numpy generator."""
     return np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace):
-    import jax.numpy as jnp
-
-    import regjax
-
-    doctest_namespace.update(jax=jax, jnp=jnp, np=np, rj=regjax)

@@ -9,16 +9,23 @@ from regjax import (
     closed_form,
     conventions,
     costs,
+    data,
     losses,
     models,
+    newton,
+    optimizers,
     penalties,
+    solvers,
+    transforms,
 )
 from regjax.checking import GradCheck, check_grad
 from regjax.conventions import convert_lambda
+from regjax.sweep import CVResult, cross_validate, lambda_grid, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CVResult",
     "GradCheck",
     "__version__",
     "check_grad",
@@ -27,7 +34,15 @@ __all__ = [
     "conventions",
     "convert_lambda",
     "costs",
+    "cross_validate",
+    "data",
+    "lambda_grid",
     "losses",
     "models",
+    "newton",
+    "optimizers",
     "penalties",
+    "solvers",
+    "sweep",
+    "transforms",
 ]

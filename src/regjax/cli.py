@@ -1,4 +1,4 @@
-"""The ``regjax`` command: ``regjax check``, ``regjax convert``.
+"""The ``regjax`` command: ``regjax sweep``, ``regjax check``, ``regjax convert``.
 
 ``python -m regjax`` is the same command. Each subcommand has ``--help``.
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import jax
+import numpy as np
 
-from regjax import checking, conventions
+from regjax import checking, conventions, data, paths
 
 __all__ = ["main"]
 
@@ -85,12 +88,144 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A one-line progress bar on stderr: one step per stage."""
+
+    def __init__(self, stages: int, enabled: bool) -> None:
+        self.stages, self.done, self.enabled = stages, 0, enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = round(20 * self.done / self.stages)
+            elapsed = time.perf_counter() - self.start
+            bar = "#" * filled + "." * (20 - filled)
+            print(f"[{bar}] {self.done}/{self.stages} {elapsed:5.1f}s  {stage}", file=sys.stderr)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    """Cross-validate a λ path on an embedded data set; print a table, write figures."""
+    num, folds = (8, 3) if args.quick else (args.num, args.folds)
+    progress = _Progress(4, not args.quiet)
+    with jax.enable_x64(True):
+        report = paths.run(
+            args.data,
+            model=args.model,
+            penalty=args.penalty,
+            num=num,
+            min_ratio=args.min_ratio or (1e-4 if args.penalty == "l1" else 1e-7),
+            folds=folds,
+            seed=args.seed,
+            progress=progress,
+        )
+    cv = report.cv
+    print(
+        f"{report.dataset}: m={report.m}, n={report.n}; {report.model} regression, "
+        f"{report.penalty.upper()} penalty, library convention "
+        f"(mean loss + λ/(2m)‖w‖²{' → λ/m‖w‖₁' if report.penalty == 'l1' else ''}); "
+        f"{folds}-fold CV in {report.seconds['cross-validation']:.2f}s"
+    )
+    headers = ["λ", "train loss", "val loss", "± sd"]
+    if report.val_error is not None:
+        headers.append("val error")
+    if report.loo is not None:
+        headers += ["LOO ½MSE", "GCV ½MSE"]
+    headers.append("")
+    rows = []
+    for g, lam in enumerate(cv.lams):
+        row = [f"{lam:.4g}", f"{cv.train[g]:.5f}", f"{cv.val_mean[g]:.5f}", f"{cv.val_std[g]:.5f}"]
+        if report.val_error is not None:
+            row.append(f"{report.val_error[g]:.4f}")
+        if report.loo is not None and report.gcv is not None:
+            row += [f"{report.loo[g] / 2:.5f}", f"{report.gcv[g] / 2:.5f}"]
+        marks = [name for name, v in (("best", cv.best_lam), ("1-SE", cv.lam_1se)) if v == lam]
+        row.append(" ".join(marks))
+        rows.append(row)
+    print(_table(headers, rows))
+    best = int(np.argmin(np.abs(cv.lams - cv.best_lam)))
+    nonzero = int(np.count_nonzero(np.asarray(report.path["w"][best])))
+    target = "sklearn_ridge_alpha" if report.model == "linear" else "sklearn_logreg_C"
+    if report.penalty == "l1":
+        target = "mean_l2"  # λ/m: sklearn Lasso's alpha, L1 on a mean loss
+    other = conventions.convert_lambda(cv.best_lam, from_="ng", to=target, m=report.m)
+    label = {"sklearn_ridge_alpha": "Ridge alpha", "sklearn_logreg_C": "LogisticRegression C"}
+    print(
+        f"chosen λ = {cv.best_lam:.6g} (one-standard-error λ = {cv.lam_1se:.6g}); "
+        f"{label.get(target, 'per-example strength λ/m (Lasso alpha)')} = {other:.6g}; "
+        f"nonzero weights at the best λ: {nonzero} of {np.size(report.path['w'][best])}"
+    )
+    if args.no_figures:
+        progress("done")
+        return 0
+    progress("figures")
+    try:
+        from regjax import figures
+    except ImportError as err:  # pragma: no cover
+        print(f"no figures: {err}", file=sys.stderr)
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"{report.dataset}_{report.model}_{report.penalty}"
+    written = [
+        figures.validation_curve(
+            cv,
+            out / f"{name}_validation.png",
+            title=f"{report.dataset}: {folds}-fold CV, {report.model} + {report.penalty}",
+            ylabel="mean data loss",
+        )
+    ]
+    if report.model != "softmax":
+        written.append(
+            figures.coefficient_paths(
+                cv.lams,
+                report.path["w"],
+                out / f"{name}_path.png",
+                title=f"{report.dataset}: coefficient paths ({report.penalty})",
+                marks=(cv.best_lam,),
+            )
+        )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="regjax",
         description="Regularized costs in JAX: gradient checks and λ conversions.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="cross-validate a whole λ path on an embedded data set",
+        description="Fit a whole regularization path (every λ at once) and cross-validate "
+        "it (every fold and λ at once) on an embedded data set; print a table of λ / train "
+        "/ validation loss and the chosen λ, and write the validation curve and coefficient "
+        "paths as PNG figures.",
+    )
+    sweep.add_argument(
+        "--data", default="breast_cancer", choices=sorted(data.DATASETS), help="data set"
+    )
+    sweep.add_argument(
+        "--model", choices=paths.MODELS, help="model (default: from the data set's task)"
+    )
+    sweep.add_argument("--penalty", default="l2", choices=("l2", "l1"), help="penalty")
+    sweep.add_argument("--num", type=int, default=30, help="number of λ values (default 30)")
+    sweep.add_argument(
+        "--min-ratio",
+        type=float,
+        help="λ_min/λ_max (default 1e-4 for l1; 1e-7 for l2, whose glmnet-style λ_max is "
+        "1000 times the l1 one)",
+    )
+    sweep.add_argument("--folds", type=int, default=5, help="cross-validation folds (5)")
+    sweep.add_argument("--seed", type=int, default=0, help="fold shuffle seed (0)")
+    sweep.add_argument("--out", default=".", help="directory for the figures (default .)")
+    sweep.add_argument("--no-figures", action="store_true", help="write no figures")
+    sweep.add_argument("--quick", action="store_true", help="8 λ, 3 folds (a CI-sized run)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(run=_sweep)
 
     check = sub.add_parser(
         "check",

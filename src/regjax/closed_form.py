@@ -30,6 +30,7 @@ __all__ = [
     "linear_regression_grad",
     "logistic_regression_grad",
     "neural_network_grad",
+    "ridge_loo_gcv",
     "ridge_path",
     "ridge_solution",
     "softmax_regression_grad",
@@ -37,6 +38,7 @@ __all__ = [
 
 
 def _penalty_grad(params: Any, lam: Any, m: Any, scale: str, mask: Any, fn: Any) -> Any:
+    penalties._check_params(params)  # an integer leaf would truncate lam to an integer
     n = penalties.num_penalized(params, mask)
     divisor = penalties.penalty_divisor(scale, m=m, n=n)
     strengths = penalties.leaf_strengths(params, lam, mask)
@@ -88,7 +90,7 @@ def l1_grad(
     r"""Subgradient of :func:`regjax.penalties.l1`: :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`.
 
     At w = 0 the subdifferential is :math:`[-\lambda/d, \lambda/d]`; this returns 0
-    there, the same choice as ``jax.grad`` of ``jnp.abs``.
+    there, the same choice as ``jax.grad`` of :func:`regjax.penalties.l1`.
 
     Args:
       params: a pytree of parameters.
@@ -192,6 +194,7 @@ def softmax_regression_grad(
     logits = models.linear(params, X)
     if logits.ndim != 2:
         raise ValueError("params['w'] must have shape (n, K) for softmax regression")
+    costs._check_labels(labels, logits.shape[1])
     Y = jax.nn.one_hot(labels, logits.shape[1], dtype=logits.dtype)
     return _glm_grad(params, X, jax.nn.softmax(logits, axis=1) - Y, lam)
 
@@ -277,12 +280,15 @@ def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Any) -> dict[str, jax.Array]
         (\tilde X^\top\tilde X + \lambda I)\,w = \tilde X^\top\tilde y, \qquad
         b = \bar y - \bar x^\top w.
 
-    The 1/m of the data term and of λ/(2m) cancel: the same λ works at any m.
+    The 1/m of the data term and of λ/(2m) cancel, so m does not appear; but
+    :math:`\tilde X^\top\tilde X` grows with m, so duplicating the data set r times
+    acts like λ → λ/r. The same minimizer needs rλ: λ/m, the coefficient of
+    ½‖w‖² on the mean loss, is what stays put.
 
     Args:
       X: inputs, shape (m, n).
       y: targets, shape (m,) or (m, k).
-      lam: λ ≥ 0 (λ = 0 needs X of full column rank).
+      lam: λ ≥ 0 (at λ = 0 with X̃ rank-deficient: the minimum-norm least-squares fit).
 
     Returns:
       ``{"w": (n,) or (n, k), "b": () or (k,)}``.
@@ -297,7 +303,9 @@ def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Any) -> dict[str, jax.Array]
     _checks.check_lam(lam)
     Xc, yc, x_mean, y_mean = _centered(X, y)
     gram = Xc.T @ Xc + jnp.asarray(lam, dtype=Xc.dtype) * jnp.eye(Xc.shape[1], dtype=Xc.dtype)
-    w = jnp.linalg.solve(gram, Xc.T @ yc)
+    # lstsq, not solve: at λ = 0 with a rank-deficient X the normal equations are
+    # singular and this gives their minimum-norm solution (numpy's pinv(X̃)ỹ), not NaN.
+    w = jnp.linalg.lstsq(gram, Xc.T @ yc)[0]
     return {"w": w, "b": y_mean - x_mean @ w}
 
 
@@ -335,9 +343,11 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     U, s, Vt = jnp.linalg.svd(Xc, full_matrices=False)
     Uty = U.T @ yc  # (r,) or (r, k)
     # s_j / (s_j² + λ); a zero singular value contributes nothing (the minimum-norm
-    # solution at λ = 0 for a rank-deficient X).
+    # solution at λ = 0 for a rank-deficient X). "Zero" is relative, as in numpy's
+    # lstsq/pinv: s_j ≤ eps·max(m, n)·s_max is round-off of an exact zero.
+    keep = s > jnp.finfo(s.dtype).eps * max(Xc.shape) * jnp.max(s, initial=0.0)
     denom = s**2 + lams.astype(s.dtype)[:, None]  # (G, r)
-    shrink = jnp.where(s > 0, s / jnp.where(s > 0, denom, 1), 0)
+    shrink = jnp.where(keep, s / jnp.where(keep, denom, 1), 0)
     if yc.ndim == 1:
         w = (shrink * Uty) @ Vt  # (G, n)
         b = y_mean - w @ x_mean
@@ -345,3 +355,54 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
         w = jnp.einsum("gr,rk,rn->gnk", shrink, Uty, Vt)
         b = y_mean - jnp.einsum("gnk,n->gk", w, x_mean)
     return {"w": w, "b": b}
+
+
+def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    r"""Leave-one-out and generalized cross-validation errors for every λ, one SVD.
+
+    The fit of :func:`ridge_solution` is linear in y, :math:`\hat y = H_\lambda y` with
+    :math:`H_\lambda = \frac{1}{m}\mathbf{1}\mathbf{1}^\top
+    + U\,\mathrm{diag}\big(\frac{s_j^2}{s_j^2+\lambda}\big)U^\top` (unpenalized intercept).
+    Refitting without example i changes its residual to :math:`e_i/(1 - H_{ii})`
+    exactly (Sherman–Morrison), so
+
+    .. math::
+
+        \mathrm{LOO}(\lambda) = \frac{1}{m}\sum_i\Big(\frac{e_i}{1 - H_{ii}}\Big)^2,
+        \qquad
+        \mathrm{GCV}(\lambda) = \frac{\frac{1}{m}\sum_i e_i^2}{(1 - \mathrm{tr}H/m)^2}.
+
+    Args:
+      X: inputs, shape (m, n).
+      y: targets, shape (m,).
+      lams: λ grid, shape (G,).
+
+    Returns:
+      (loo, gcv), each of shape (G,): mean squared prediction errors.
+
+    Example:
+      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0.0, 1.0, 2.0, 3.5])
+      >>> loo, gcv = ridge_loo_gcv(X, y, jnp.array([0.0]))
+      >>> round(float(loo[0]), 4)   # brute-force refits give 0.11196…
+      0.112
+
+    References:
+      G. Golub, M. Heath, G. Wahba, "Generalized cross-validation as a method for
+      choosing a good ridge parameter", Technometrics 21 (1979).
+    """
+    lams = jnp.asarray(lams)
+    if lams.ndim != 1:
+        raise ValueError(f"lams must be 1-D (G,), got shape {lams.shape}")
+    _checks.check_lam(lams, "lams")
+    Xc, yc, _, _ = _centered(X, y)
+    if yc.ndim != 1:
+        raise ValueError(f"y must be 1-D (m,) for ridge_loo_gcv, got shape {yc.shape}")
+    m = Xc.shape[0]
+    U, s, _ = jnp.linalg.svd(Xc, full_matrices=False)
+    Uty = U.T @ yc
+    factor = s**2 / (s**2 + lams.astype(s.dtype)[:, None])  # (G, r), 0 where s = 0
+    residual = yc - (factor * Uty) @ U.T  # (G, m)
+    leverage = 1 / m + factor @ (U**2).T  # (G, m): diagonal of H
+    loo = jnp.mean((residual / (1 - leverage)) ** 2, axis=1)
+    gcv = jnp.mean(residual**2, axis=1) / (1 - (1 + jnp.sum(factor, axis=1)) / m) ** 2
+    return loo, gcv

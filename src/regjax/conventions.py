@@ -50,6 +50,7 @@ import math
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from regjax import _checks
 
@@ -90,6 +91,21 @@ def _check_name(name: str, arg: str) -> None:
         raise ValueError(f"{arg} must be one of {sorted(CONVENTIONS)}, got {name!r}")
 
 
+def _check_strength(value: Any, name: str, *, allow_inf: bool) -> None:
+    """≥ 0 and finite; +inf too where ``allow_inf`` (C = inf is no regularization, c = 0)."""
+    if allow_inf and _checks.is_concrete(value):
+        value = np.where(np.isposinf(np.asarray(value)), 0.0, value)
+    _checks.check_lam(value, name)
+
+
+def _reciprocal(x: Any) -> Any:
+    """1/x elementwise with 1/0 = inf and 1/inf = 0 (C = 0 ↔ c = inf, C = inf ↔ c = 0)."""
+    if _checks.is_concrete(x) and np.ndim(x) == 0:
+        x = float(x)
+        return math.inf if x == 0.0 else 1.0 / x
+    return 1.0 / jnp.asarray(x)
+
+
 def _need(name: str, m: Any, n: Any, learning_rate: Any) -> Any:
     which = _NEEDS.get(name)
     if which is None:
@@ -113,14 +129,12 @@ def to_coefficient(
       1.0
     """
     _check_name(name, "from_")
-    _checks.check_lam(value, "value")
+    _check_strength(value, "value", allow_inf=name == "sklearn_logreg_C")
     k = _need(name, m, n, learning_rate)
     if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha"):
         return value / k
     if name == "sklearn_logreg_C":
-        if _checks.is_concrete(value) and float(value) == 0.0:
-            return math.inf
-        return 1.0 / (value * k)
+        return _reciprocal(value * k)
     if name == "keras_l2":
         return 2 * value
     if name == "decoupled_independent":
@@ -139,14 +153,12 @@ def from_coefficient(
       2.0
     """
     _check_name(name, "to")
-    _checks.check_lam(c, "c")
+    _check_strength(c, "c", allow_inf=True)  # c = inf comes from C = 0
     k = _need(name, m, n, learning_rate)
     if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha", "decoupled_independent"):
         return c * k
     if name == "sklearn_logreg_C":
-        if _checks.is_concrete(c) and float(c) == 0.0:
-            return math.inf
-        return 1.0 / (c * k)
+        return _reciprocal(c * k)
     if name == "keras_l2":
         return c / 2
     return c
@@ -169,7 +181,8 @@ def convert_lambda(
     plain-SGD step.
 
     Args:
-      value: the strength in convention ``from_`` (≥ 0; ``C`` may be ``inf``-free > 0).
+      value: the strength in convention ``from_`` (≥ 0 and finite; ``sklearn_logreg_C``
+        may also be ``inf``, no regularization; ``C = 0`` gives ``inf``).
       from_: the convention ``value`` is written in.
       to: the convention to express it in.
       m: number of training examples (``ng``, ``sum``, ``sklearn_*``).

@@ -46,6 +46,16 @@ def _prepare(
     return X, y
 
 
+def _check_labels(labels: jax.Array, k: int) -> None:
+    """Class labels are integers in [0, k) (the range checked when concrete)."""
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(f"labels must be integers in [0, {k}), got dtype {labels.dtype}")
+    if _checks.is_concrete(labels):
+        values = np.asarray(labels)
+        if np.any(values < 0) or np.any(values >= k):
+            raise ValueError(f"labels must be integers in [0, {k}), got {np.unique(values)}")
+
+
 def linear_regression(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> jax.Array:
     r"""Regularized linear regression (Ng):
     :math:`\frac{1}{2m}\sum_i (x_i^\top w + b - y_i)^2 + \frac{\lambda}{2m}\lVert w\rVert^2`.
@@ -166,14 +176,7 @@ def softmax_regression(params: Any, X: ArrayLike, labels: ArrayLike, lam: Any) -
     logits = models.linear(params, X)
     if logits.ndim != 2:
         raise ValueError("params['w'] must have shape (n, K) for softmax regression")
-    if _checks.is_concrete(labels):
-        values = np.asarray(labels)
-        if np.issubdtype(values.dtype, np.integer) and (
-            np.any(values < 0) or np.any(values >= logits.shape[1])
-        ):
-            raise ValueError(
-                f"labels must be integers in [0, {logits.shape[1]}), got {np.unique(values)}"
-            )
+    _check_labels(labels, logits.shape[1])
     return losses.softmax_cross_entropy(logits, labels) + penalties.l2(params, lam, m=X.shape[0])
 
 

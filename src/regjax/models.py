@@ -35,6 +35,8 @@ def _check_linear_params(params: Any, X: jax.Array) -> None:
     expected_b = () if w.ndim == 1 else (w.shape[1],)
     if b.shape != expected_b:
         raise ValueError(f"params['b'] must have shape {expected_b}, got {b.shape}")
+    if not (jnp.issubdtype(w.dtype, jnp.floating) and jnp.issubdtype(b.dtype, jnp.floating)):
+        raise TypeError(f"params must be floating arrays, got dtypes w {w.dtype}, b {b.dtype}")
 
 
 def linear(params: Any, X: ArrayLike) -> jax.Array:
@@ -87,6 +89,9 @@ def _check_mlp_params(params: Any, X: jax.Array) -> None:
             raise ValueError(f"params[{i}]['W'] must have shape (out, {width}), got {W}")
         if b != (W[0],):
             raise ValueError(f"params[{i}]['b'] must have shape ({W[0]},), got {b}")
+        dtypes = (jnp.result_type(layer["W"]), jnp.result_type(layer["b"]))
+        if not all(jnp.issubdtype(d, jnp.floating) for d in dtypes):
+            raise TypeError(f"params[{i}] must hold floating arrays, got dtypes {dtypes}")
         width = W[0]
 
 

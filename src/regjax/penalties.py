@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from regjax import _checks
@@ -134,11 +135,24 @@ def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Any], Any]:
     return mask
 
 
+class _Box:
+    """Holds one value per parameter leaf; not a pytree, so ``None`` values survive."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def _broadcast_prefix(prefix: Any, params: Any, name: str) -> list[Any]:
-    """Values of ``prefix`` (a tree prefix of ``params``) repeated for each leaf."""
+    """Values of ``prefix`` (a tree prefix of ``params``) repeated for each leaf.
+
+    ``None`` subtrees of ``params`` (e.g. the non-array fields of ``eqx.partition``)
+    hold no leaves and get no value.
+    """
     try:
         tree = jax.tree.map(
-            lambda value, sub: jax.tree.map(lambda _: value, sub),
+            lambda value, sub: jax.tree.map(lambda _: _Box(value), sub),
             prefix,
             params,
             is_leaf=lambda x: x is None,
@@ -148,7 +162,13 @@ def _broadcast_prefix(prefix: Any, params: Any, name: str) -> list[Any]:
             f"{name} must have the structure of params (or a prefix of it); "
             f"{name} is {jax.tree.structure(prefix)}, params is {jax.tree.structure(params)}"
         ) from err
-    return jax.tree.leaves(tree, is_leaf=lambda x: x is None)
+    return [box.value for box in jax.tree.leaves(tree)]
+
+
+def _is_bool(flag: Any) -> bool:
+    return isinstance(flag, bool | np.bool_) or (
+        hasattr(flag, "dtype") and flag.dtype == bool and jnp.ndim(flag) == 0
+    )
 
 
 def resolve_mask(params: Any, mask: Any = None) -> list[bool]:
@@ -169,13 +189,13 @@ def resolve_mask(params: Any, mask: Any = None) -> list[bool]:
     """
     if mask is None:
         mask = exclude_biases
-    if callable(mask):
+    # A boolean pytree may itself be callable (an Equinox module with __call__).
+    is_tree = jax.tree.leaves(mask) and all(_is_bool(f) for f in jax.tree.leaves(mask))
+    if callable(mask) and not is_tree:
         mask = mask(params)
     flags = _broadcast_prefix(mask, params, "mask")
     for flag in flags:
-        if not isinstance(flag, bool | jnp.bool_) and not (
-            hasattr(flag, "dtype") and flag.dtype == bool and jnp.ndim(flag) == 0
-        ):
+        if not _is_bool(flag):
             raise TypeError(f"mask leaves must be Python bools (one per leaf), got {flag!r}")
     return [bool(flag) for flag in flags]
 
@@ -314,7 +334,8 @@ def l1(
     r"""L1 penalty :math:`\frac{\lambda}{d}\sum_j |w_j|`, d = m, 1 or n (see ``scale``).
 
     Its subgradient is :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`, taken as 0 at
-    w = 0 (the convention of ``jax.grad`` of ``abs``).
+    w = 0: |w| is computed as w·sign(w), so ``jax.grad`` gives 0 there too (``jax.grad``
+    of ``jnp.abs`` gives 1 at 0).
 
     Args:
       params: a pytree of parameters.
@@ -334,7 +355,7 @@ def l1(
     _check_params(params)
     n = num_penalized(params, mask)
     divisor = penalty_divisor(scale, m=m, n=n)
-    return _weighted_sums(params, lam, mask, jnp.abs) / divisor
+    return _weighted_sums(params, lam, mask, lambda w: w * jnp.sign(w)) / divisor
 
 
 def elastic_net(

@@ -1,0 +1,1 @@
+"""Reproducible studies of the scaling questions; each returns its data and a figure."""

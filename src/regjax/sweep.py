@@ -1,0 +1,391 @@
+r"""The λ axis as a batch axis: grids, sweeps, cross-validation, device sharding.
+
+A grid of G values of λ is one computation: ``jit(vmap(fit))`` over λ, with the λ
+axis split over a ``jax.sharding.Mesh`` when there are several devices (and several
+processes under ``jax.distributed.initialize``). λ is a traced value, so a new grid of
+the same length never recompiles.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+from jax.typing import ArrayLike
+
+from regjax import _checks
+
+__all__ = [
+    "CVResult",
+    "DivergedLanesWarning",
+    "cross_validate",
+    "finite_lanes",
+    "lambda_grid",
+    "lambda_max",
+    "one_standard_error",
+    "sweep",
+]
+
+
+class DivergedLanesWarning(UserWarning):
+    """Some λ lanes of a sweep produced NaN or inf (the other lanes are unaffected)."""
+
+
+def _as_lams(lams: ArrayLike, name: str = "lams") -> jax.Array:
+    lams = jnp.asarray(lams)
+    if lams.ndim != 1 or lams.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (G,), got shape {lams.shape}")
+    if not jnp.issubdtype(lams.dtype, jnp.floating):
+        lams = lams.astype(jnp.zeros(()).dtype)
+    _checks.check_lam(lams, name)
+    return lams
+
+
+def lambda_max(
+    X: ArrayLike, y: ArrayLike, *, model: str = "logistic", penalty: str = "l1"
+) -> float:
+    r"""The smallest λ (library convention) at which every penalized weight is zero (L1).
+
+    At w = 0 with the intercept at its optimum (b = ȳ for ``linear``,
+    b = logit(ȳ) for ``logistic``, the log class frequencies for ``softmax``) the data
+    gradient is :math:`g = \frac{1}{m}X^\top(h_0 - y)` (y one-hot for softmax); the L1
+    penalty λ/m‖w‖₁ keeps w = 0 while :math:`\lambda/m \ge \lVert g\rVert_\infty`, so
+    :math:`\lambda_{\max} = \lVert X^\top(h_0 - y)\rVert_\infty`. For L2 no finite λ
+    zeroes the weights; the glmnet start is used, λ_max(L1)/10⁻³ (glmnet's α floored at
+    0.001).
+
+    Args:
+      X: inputs, shape (m, n).
+      y: targets (m,): real (``linear``), {0, 1} (``logistic``), classes (``softmax``).
+      model: ``"linear"``, ``"logistic"`` or ``"softmax"``.
+      penalty: ``"l1"`` or ``"l2"``.
+
+    Returns:
+      λ_max, a float.
+
+    Example:
+      >>> X = np.array([[1.0], [-1.0]]); y = np.array([1.0, 0.0])
+      >>> lambda_max(X, y)   # |Xᵀ(0.5 − y)| = |−0.5 − 0.5|
+      1.0
+    """
+    if model not in ("linear", "logistic", "softmax"):
+        raise ValueError(f"model must be 'linear', 'logistic' or 'softmax', got {model!r}")
+    if penalty not in ("l1", "l2"):
+        raise ValueError(f"penalty must be 'l1' or 'l2', got {penalty!r}")
+    Xn = np.asarray(_checks.as_matrix(X), dtype=np.float64)
+    yn = np.asarray(y)
+    _checks.check_rows(jnp.asarray(Xn), jnp.asarray(yn))
+    if model == "logistic":
+        _checks.check_binary(yn)
+    if model == "softmax":
+        if not np.issubdtype(yn.dtype, np.integer) or yn.min() < 0:
+            raise ValueError("y must hold integer classes >= 0 for model='softmax'")
+        yn = np.eye(int(yn.max()) + 1)[yn]
+    yn = yn.astype(np.float64)
+    h0 = np.broadcast_to(yn.mean(axis=0), yn.shape)  # σ(logit ȳ) = ȳ; softmax(log p̄) = p̄
+    value = float(np.max(np.abs(Xn.T @ (h0 - yn))))
+    if value == 0.0:
+        raise ValueError("X'(ȳ − y) is zero: every λ gives w = 0 (is y constant?)")
+    return value if penalty == "l1" else value / 1e-3
+
+
+def lambda_grid(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    model: str = "logistic",
+    num: int = 50,
+    min_ratio: float = 1e-4,
+    penalty: str = "l2",
+) -> jax.Array:
+    r"""A descending, log-spaced λ grid from :func:`lambda_max` to λ_max·min_ratio.
+
+    .. math::
+
+        \lambda_k = \lambda_{\max}\cdot r^{k/(\mathrm{num}-1)}, \qquad k = 0..\mathrm{num}-1.
+
+    Args:
+      X: inputs, shape (m, n) (glmnet standardizes X first; do so if you compare).
+      y: targets, shape (m,) (labels in {0, 1} for ``logistic``).
+      model: ``"logistic"``, ``"linear"`` or ``"softmax"``.
+      num: number of λ values, ≥ 2.
+      min_ratio: r, in (0, 1).
+      penalty: ``"l2"`` (glmnet's ridge start) or ``"l1"`` (exact λ_max).
+
+    Returns:
+      λ values, shape (num,), descending.
+
+    Example:
+      >>> X = np.array([[1.0], [-1.0]]); y = np.array([1.0, 0.0])
+      >>> [round(float(v), 6) for v in lambda_grid(X, y, num=3, min_ratio=1e-2, penalty="l1")]
+      [1.0, 0.1, 0.01]
+    """
+    if not isinstance(num, int) or num < 2:
+        raise ValueError(f"num must be an int >= 2, got {num!r}")
+    if not 0 < min_ratio < 1:
+        raise ValueError(f"min_ratio must be in (0, 1), got {min_ratio}")
+    top = lambda_max(X, y, model=model, penalty=penalty)
+    return jnp.asarray(top * np.logspace(0.0, np.log10(min_ratio), num))
+
+
+def finite_lanes(result: Any) -> np.ndarray:
+    """Which λ lanes of a sweep result hold only finite values, shape (G,).
+
+    Example:
+      >>> finite_lanes({"w": np.array([[1.0], [np.nan]])}).tolist()
+      [True, False]
+    """
+    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(result)]
+    if not leaves:
+        return np.ones(0, dtype=bool)
+    ok = np.ones(leaves[0].shape[0], dtype=bool)
+    for leaf in leaves:
+        if np.issubdtype(leaf.dtype, np.inexact):
+            ok &= np.all(np.isfinite(leaf.reshape(leaf.shape[0], -1)), axis=1)
+    return ok
+
+
+_SWEEPS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def _resolve_devices(devices: Any) -> list[Any]:
+    if devices is None:
+        return list(jax.devices())
+    if isinstance(devices, int):
+        if not 1 <= devices <= jax.device_count():
+            raise ValueError(f"devices must be in [1, {jax.device_count()}], got {devices}")
+        return list(jax.devices()[:devices])
+    devices = list(devices)
+    if not devices:
+        raise ValueError("devices must not be empty")
+    return devices
+
+
+def _compiled(fit: Callable[..., Any], num_args: int) -> Callable[..., Any]:
+    """``jit(vmap(fit))``, cached per fit so a second sweep does not retrace."""
+    try:
+        per_fit = _SWEEPS.setdefault(fit, {})
+    except TypeError:  # not weak-referenceable: no cache
+        per_fit = {}
+    if num_args not in per_fit:
+        per_fit[num_args] = jax.jit(jax.vmap(fit, in_axes=(0,) + (None,) * num_args))
+    return per_fit[num_args]
+
+
+def sweep(fit: Callable[..., Any], lams: ArrayLike, *args: Any, devices: Any = None) -> Any:
+    r"""Solve for every λ at once: ``jit(vmap(fit))(lams, *args)``, sharded over devices.
+
+    With D > 1 devices the grid is padded to a multiple of D (repeating its last value)
+    and split along a one-axis ``Mesh`` named ``"lam"``; ``args`` are replicated. Under
+    ``jax.distributed.initialize`` every process passes the same ``lams`` and ``args``,
+    each computes its devices' slice, and the result is gathered on every process
+    (``multihost_utils.process_allgather``).
+
+    A lane whose result holds NaN or inf is reported with a :class:`DivergedLanesWarning`;
+    lanes are independent under ``vmap``, so the others are unaffected.
+
+    Args:
+      fit: ``fit(lam, *args) -> pytree``, pure and traceable; pass the same function
+        object again to reuse the compiled sweep.
+      lams: λ grid, shape (G,).
+      *args: the rest of ``fit``'s arguments (data, initial parameters…), shared by
+        every λ.
+      devices: ``None`` (all devices), an int (the first k devices) or a list of devices.
+
+    Returns:
+      ``fit``'s output with a leading axis of length G.
+
+    Example:
+      >>> fit = lambda lam, X, y: rj.closed_form.ridge_solution(X, y, lam)
+      >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = 2 * X[:, 0]
+      >>> sweep(fit, jnp.array([0.0, 2.0]), X, y)["w"].round(3)
+      Array([[2.],
+             [1.]], dtype=float32)
+    """
+    lams = _as_lams(lams)
+    chosen = _resolve_devices(devices)
+    run = _compiled(fit, len(args))
+    if len(chosen) == 1 and jax.process_count() == 1:
+        out = run(jax.device_put(lams, chosen[0]), *args)
+    else:
+        out = _sharded(run, lams, args, chosen)
+    ok = finite_lanes(out)
+    if not ok.all():
+        bad = np.asarray(lams)[~ok]
+        warnings.warn(
+            f"{int((~ok).sum())} of {len(ok)} λ lanes diverged (NaN/inf): λ = {bad.tolist()}",
+            DivergedLanesWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def _sharded(
+    run: Callable[..., Any], lams: jax.Array, args: Sequence[Any], devices: list[Any]
+) -> Any:
+    devices = sorted(devices, key=lambda d: (d.process_index, d.id))
+    mesh = Mesh(np.array(devices), ("lam",))
+    size, count = lams.shape[0], len(devices)
+    padded = -(-size // count) * count
+    lams_padded = jnp.concatenate([lams, jnp.repeat(lams[-1:], padded - size)])
+    if jax.process_count() == 1:
+        lam_arr = jax.device_put(lams_padded, NamedSharding(mesh, P("lam")))
+        arg_arrs = [jax.device_put(a, NamedSharding(mesh, P())) for a in args]
+        out = run(lam_arr, *arg_arrs)
+    else:
+        nproc, index = jax.process_count(), jax.process_index()
+        local = np.asarray(lams_padded).reshape(nproc, -1)[index]
+        lam_arr = multihost_utils.host_local_array_to_global_array(local, mesh, P("lam"))
+        arg_arrs = [
+            jax.tree.map(
+                lambda a: multihost_utils.host_local_array_to_global_array(
+                    np.asarray(a), mesh, P()
+                ),
+                arg,
+            )
+            for arg in args
+        ]
+        out = run(lam_arr, *arg_arrs)
+        out = multihost_utils.process_allgather(out, tiled=True)
+    return jax.tree.map(lambda leaf: leaf[:size], out)
+
+
+class CVResult(NamedTuple):
+    """Cross-validation over a λ grid (scores are losses: lower is better).
+
+    Attributes:
+      lams: the grid, shape (G,).
+      train: mean training score per λ, shape (G,).
+      val_mean: mean validation score per λ over the folds, shape (G,).
+      val_std: standard deviation of the validation score over the folds (ddof = 1).
+      best_lam: the λ of the smallest ``val_mean``.
+      lam_1se: the largest λ whose ``val_mean`` is within one standard error
+        (``val_std/√folds``) of the best.
+      val: every fold's validation score, shape (folds, G).
+    """
+
+    lams: np.ndarray
+    train: np.ndarray
+    val_mean: np.ndarray
+    val_std: np.ndarray
+    best_lam: float
+    lam_1se: float
+    val: np.ndarray
+
+
+def one_standard_error(
+    lams: ArrayLike, val_mean: ArrayLike, val_std: ArrayLike, folds: int
+) -> tuple[float, float]:
+    r"""(best λ, one-standard-error λ) from cross-validation scores (lower is better).
+
+    best = argmin mean; λ_1se = the largest λ with mean ≤ mean(best) + std(best)/√folds
+    (Breiman et al. 1984; Hastie, Tibshirani & Friedman, ESL §7.10). Non-finite scores
+    never win.
+
+    Example:
+      >>> one_standard_error([1.0, 10.0, 100.0], [0.30, 0.31, 0.50], [0.04, 0.04, 0.04], 4)
+      (1.0, 10.0)
+    """
+    lams = np.asarray(lams, dtype=np.float64)
+    mean = np.where(np.isfinite(val_mean), np.asarray(val_mean, dtype=np.float64), np.inf)
+    std = np.asarray(val_std, dtype=np.float64)
+    if not np.isfinite(mean).any():
+        raise ValueError("every λ has a non-finite validation score")
+    best = int(np.argmin(mean))
+    threshold = mean[best] + std[best] / np.sqrt(folds)
+    within = mean <= threshold
+    return float(lams[best]), float(np.max(lams[within]))
+
+
+_CVS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def _cv_program(fit: Callable[..., Any], score: Callable[..., Any], batched: bool) -> Any:
+    def one_fold(lams: jax.Array, X: jax.Array, y: jax.Array, tr: jax.Array, va: jax.Array) -> Any:
+        X_tr, y_tr, X_va, y_va = X[tr], y[tr], X[va], y[va]
+        if batched:
+            params = fit(lams, X_tr, y_tr)
+        else:
+            params = jax.vmap(fit, in_axes=(0, None, None))(lams, X_tr, y_tr)
+        scores = jax.vmap(score, in_axes=(0, None, None))
+        return scores(params, X_tr, y_tr), scores(params, X_va, y_va)
+
+    program = jax.jit(jax.vmap(one_fold, in_axes=(None, None, None, 0, 0)))
+    try:
+        _CVS.setdefault(fit, {})[(score, batched)] = program
+    except TypeError:
+        pass
+    return program
+
+
+def cross_validate(
+    fit: Callable[..., Any],
+    score: Callable[..., Any],
+    X: ArrayLike,
+    y: ArrayLike,
+    lams: ArrayLike,
+    *,
+    folds: int = 5,
+    key: jax.Array,
+    batched: bool = False,
+) -> CVResult:
+    r"""K-fold cross-validation of a whole λ grid: folds × λ in one computation.
+
+    The rows are shuffled with ``key`` and cut into ``folds`` validation blocks of
+    ⌊m/folds⌋ rows (the m mod folds rows left over always stay in training, so every
+    fold has the same shapes and one ``vmap`` covers them). Then, for each fold and
+    each λ, ``params = fit(lam, X_train, y_train)`` and the scores
+    ``score(params, X, y)`` on both parts.
+
+    Args:
+      fit: ``fit(lam, X, y) -> params`` (or, with ``batched=True``,
+        ``fit(lams, X, y) -> params`` with a leading G axis, e.g. a path solver).
+      score: ``score(params, X, y) -> scalar`` loss, lower is better (e.g. the
+        unregularized mean loss, or the error rate).
+      X: inputs, shape (m, n).
+      y: targets, shape (m,) or (m, k).
+      lams: λ grid, shape (G,).
+      folds: K ≥ 2.
+      key: ``jax.random`` key for the shuffle.
+      batched: whether ``fit`` takes the whole grid at once.
+
+    Returns:
+      A :class:`CVResult`.
+
+    Example:
+      >>> X = jax.random.normal(jax.random.key(0), (40, 3)); y = X @ jnp.ones(3)
+      >>> fit = lambda lam, X, y: rj.closed_form.ridge_solution(X, y, lam)
+      >>> score = lambda p, X, y: jnp.mean((X @ p["w"] + p["b"] - y) ** 2)
+      >>> cv = cross_validate(fit, score, X, y, jnp.array([0.01, 100.0]), key=jax.random.key(1))
+      >>> round(cv.best_lam, 6)
+      0.01
+    """
+    X = _checks.as_matrix(X)
+    y = jnp.asarray(y)
+    _checks.check_rows(X, y)
+    _checks.check_finite(y, "y")
+    lams = _as_lams(lams)
+    m = X.shape[0]
+    if not isinstance(folds, int) or not 2 <= folds <= m:
+        raise ValueError(f"folds must be an int in [2, m={m}], got {folds!r}")
+    perm = np.asarray(jax.random.permutation(key, m))
+    size = m // folds
+    val_idx = perm[: folds * size].reshape(folds, size)
+    leftover = perm[folds * size :]
+    train_idx = np.stack(
+        [np.concatenate([np.delete(val_idx, k, axis=0).ravel(), leftover]) for k in range(folds)]
+    )
+    program = _CVS.get(fit, {}).get((score, batched)) or _cv_program(fit, score, batched)
+    train, val = program(lams, X, y, jnp.asarray(train_idx), jnp.asarray(val_idx))
+    train, val = np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
+    val_mean, val_std = val.mean(axis=0), val.std(axis=0, ddof=1)
+    best, lam_1se = one_standard_error(lams, val_mean, val_std, folds)
+    return CVResult(np.asarray(lams), train.mean(axis=0), val_mean, val_std, best, lam_1se, val)

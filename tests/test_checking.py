@@ -1,0 +1,219 @@
+"""``check_grad``: it passes what is right, fails what is wrong, and says where."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import regjax as rj
+from regjax import checking, closed_form, costs, penalties
+
+CASE_NAMES = [case.name for case in checking.builtin_cases()]
+
+
+def _check_case(case):
+    """check_grad on a built-in case, its functions jitted (one compilation each)."""
+    return rj.check_grad(jax.jit(case.cost), jax.jit(case.closed_grad), case.params, *case.args)
+
+
+def _problem(rng, m=8, n=3):
+    X = jnp.asarray(rng.normal(size=(m, n)))
+    y = jnp.asarray(rng.normal(size=m))
+    params = {"w": jnp.asarray(rng.normal(size=n)), "b": jnp.asarray(rng.normal())}
+    return params, X, y
+
+
+# ---------------------------------------------------------------------------------------
+# the built-in cases
+
+
+def test_builtin_cases_cover_every_cost_and_penalty():
+    names = set(CASE_NAMES)
+    for scale in penalties.SCALES:
+        assert f"penalties.l2 ({scale})" in names
+    for name in ("linear_regression", "logistic_regression", "softmax_regression"):
+        assert f"costs.{name}" in names
+    assert "costs.neural_network" in names
+    assert "penalties.l1" in names and "penalties.elastic_net" in names
+
+
+def test_every_builtin_case_passes_in_float64(x64):
+    for case in checking.builtin_cases(0):
+        assert jax.tree.leaves(case.params)[0].dtype == jnp.float64
+        report = _check_case(case)
+        assert report.ok, (case.name, report)
+        assert (report.rtol, report.numerical_rtol) == (1e-10, 1e-6)
+        assert report.max_rel_err <= 1e-10, case.name
+        assert report.numerical_max_rel_err <= 1e-6, case.name
+
+
+def test_every_builtin_case_passes_in_float32_with_float32_tolerances():
+    """Without x64 the cases are float32; the stated float32 tolerances apply and hold."""
+    assert checking.default_tolerances(jnp.float32) == (1e-4, 1e-2)
+    for case in checking.builtin_cases(0):
+        assert jax.tree.leaves(case.params)[0].dtype == jnp.float32
+        report = _check_case(case)
+        assert report.ok, (case.name, report)
+        assert (report.rtol, report.numerical_rtol) == (1e-4, 1e-2)
+
+
+def test_builtin_cases_at_lambda_zero(x64):
+    for case in checking.builtin_cases(3, lam=0.0):
+        report = _check_case(case)
+        assert report.ok, (case.name, report)
+
+
+def test_default_tolerances():
+    assert checking.default_tolerances("float64") == (1e-10, 1e-6)
+    assert checking.default_tolerances(jnp.float32) == (1e-4, 1e-2)
+
+
+# ---------------------------------------------------------------------------------------
+# wrong gradients are caught
+
+
+def test_missing_one_over_m_is_caught(x64, rng):
+    params, X, y = _problem(rng)
+    m = X.shape[0]
+
+    def wrong(p, X, y, lam):  # λw instead of λw/m
+        g = closed_form.linear_regression_grad(p, X, y, 0.0)
+        return {"w": g["w"] + lam * p["w"], "b": g["b"]}
+
+    report = rj.check_grad(costs.linear_regression, wrong, params, X, y, 2.0)
+    assert not report.ok
+    assert report.max_rel_err > 0.1
+    assert report.numerical_max_rel_err > 0.1
+    # the error sits in w, not in b
+    by_path = {leaf.path: leaf for leaf in report.leaves}
+    assert by_path["['b']"].rel_err < 1e-12
+    assert by_path["['w']"].rel_err > 0.1
+    # and the absolute error is what was left out: |λw − λw/m|
+    expected = float(np.max(np.abs(2.0 * np.asarray(params["w"]) * (1 - 1 / m))))
+    np.testing.assert_allclose(report.max_abs_err, expected, rtol=1e-9)
+
+
+def test_the_half_error_is_caught(x64, rng):
+    """A closed form that forgot the ½ cancels (2λθ/m) is off by a factor 2."""
+    params = {"w": jnp.asarray(rng.normal(size=5)), "b": jnp.asarray(0.0)}
+
+    def doubled(p, lam):
+        return jax.tree.map(lambda g: 2 * g, closed_form.l2_grad(p, lam, m=10))
+
+    report = rj.check_grad(lambda p, lam: penalties.l2(p, lam, m=10), doubled, params, 1.5)
+    assert not report.ok
+    np.testing.assert_allclose(report.max_rel_err, 0.5, rtol=1e-12)  # |2g − g| / |2g|
+
+
+def test_a_wrong_cost_is_caught_by_central_differences(x64, rng):
+    """Closed form and jax.grad agree, but both are wrong: only the numbers tell."""
+
+    @jax.custom_jvp
+    def square(x):
+        return x**2
+
+    @square.defjvp
+    def _square_jvp(primals, tangents):  # deliberately 3x instead of 2x
+        (x,), (t,) = primals, tangents
+        return x**2, 3 * x * t
+
+    def cost(p):
+        return jnp.sum(square(p["w"]))
+
+    def closed(p):
+        return {"w": 3 * p["w"]}
+
+    params = {"w": jnp.asarray(rng.normal(size=4))}
+    report = rj.check_grad(cost, closed, params)
+    assert report.max_rel_err < 1e-15
+    assert report.numerical_max_rel_err > 0.3
+    assert not report.ok
+
+
+def test_non_finite_gradient_is_not_ok(x64, rng):
+    params, X, y = _problem(rng)
+
+    def nan_grad(p, X, y, lam):
+        g = closed_form.linear_regression_grad(p, X, y, lam)
+        return {"w": g["w"].at[0].set(jnp.nan), "b": g["b"]}
+
+    assert not rj.check_grad(costs.linear_regression, nan_grad, params, X, y, 1.0).ok
+
+
+def test_explicit_tolerances_are_used(x64, rng):
+    params, X, y = _problem(rng)
+
+    def slightly_off(p, X, y, lam):
+        g = closed_form.linear_regression_grad(p, X, y, lam)
+        return {"w": g["w"] * (1 + 1e-7), "b": g["b"]}
+
+    args = (costs.linear_regression, slightly_off, params, X, y, 1.0)
+    assert not rj.check_grad(*args).ok  # 1e-7 > 1e-10
+    loose = rj.check_grad(*args, rtol=1e-6, numerical_rtol=1e-5)
+    assert loose.ok and (loose.rtol, loose.numerical_rtol) == (1e-6, 1e-5)
+
+
+# ---------------------------------------------------------------------------------------
+# structure and reporting
+
+
+def test_structure_mismatch_raises(x64, rng):
+    params, X, y = _problem(rng)
+    cost = costs.linear_regression
+    wrong_structures = [
+        lambda p, X, y, lam: {"w": p["w"]},
+        lambda p, X, y, lam: [p["w"], p["b"]],
+        lambda p, X, y, lam: {"w": p["w"], "b": p["b"], "c": p["b"]},
+    ]
+    for closed in wrong_structures:
+        with pytest.raises(ValueError, match="structure"):
+            rj.check_grad(cost, closed, params, X, y, 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        rj.check_grad(cost, lambda p, X, y, lam: {"w": p["w"][:2], "b": p["b"]}, params, X, y, 1.0)
+
+
+def test_integer_params_raise():
+    with pytest.raises(TypeError, match="floating"):
+        rj.check_grad(lambda p: jnp.sum(p), lambda p: p, jnp.arange(3))
+
+
+def test_report_names_every_leaf(x64):
+    case = {case.name: case for case in checking.builtin_cases()}["costs.neural_network"]
+    report = _check_case(case)
+    assert isinstance(report, rj.GradCheck)
+    assert [leaf.path for leaf in report.leaves] == [
+        "[0]['W']",
+        "[0]['b']",
+        "[1]['W']",
+        "[1]['b']",
+    ]
+    assert report.max_rel_err == max(leaf.rel_err for leaf in report.leaves)
+    assert report.numerical_max_rel_err == max(leaf.numerical_rel_err for leaf in report.leaves)
+    assert report.max_abs_err == max(leaf.abs_err for leaf in report.leaves)
+
+    nested = {"layers": [{"W": jnp.ones((2, 2)), "bias": jnp.ones(2)}], "head": {"w": jnp.ones(3)}}
+    report = rj.check_grad(
+        lambda p: penalties.l2(p, 1.0, m=4),
+        lambda p: closed_form.l2_grad(p, 1.0, m=4),
+        nested,
+    )
+    assert report.ok
+    assert {leaf.path for leaf in report.leaves} == {
+        "['head']['w']",
+        "['layers'][0]['W']",
+        "['layers'][0]['bias']",
+    }
+    # an unpenalized leaf has a zero gradient and a zero error, not a 0/0
+    bias = {leaf.path: leaf for leaf in report.leaves}["['layers'][0]['bias']"]
+    assert bias.rel_err == 0.0 and bias.numerical_rel_err == 0.0
+
+
+def test_many_coordinates_are_subsampled(x64, rng):
+    """More than 4096 entries: a seeded subset is differenced, the check still holds."""
+    params = {"w": jnp.asarray(rng.normal(size=(70, 70)))}  # 4900 entries
+    report = rj.check_grad(
+        lambda p: penalties.l2(p, 0.3, m=5), lambda p: closed_form.l2_grad(p, 0.3, m=5), params
+    )
+    assert report.ok, report

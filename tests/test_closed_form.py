@@ -1,0 +1,355 @@
+"""Closed-form cost gradients (three witnesses) and the ridge solution and path.
+
+Each built-in cost's hand-derived gradient is held against ``jax.grad`` (rtol 1e-10),
+against central differences through ``rj.check_grad`` (rtol 1e-6) and through
+``jax.test_util.check_grads`` — for autodiff and for the closed form wrapped in a
+``jax.custom_vjp`` — on random problems drawn by hypothesis. The ridge solutions are
+compared with an independent numpy least-squares solve.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jax.test_util import check_grads
+
+import regjax as rj
+from regjax import closed_form, costs, losses, models, penalties
+
+LAMS = st.one_of(st.just(0.0), st.sampled_from((0.05, 0.7, 3.0, 25.0)))
+SEEDS = st.integers(0, 2**32 - 1)
+COSTS = ("linear_regression", "logistic_regression", "softmax_regression", "neural_network")
+# jitted once per module: a new problem shape costs one compilation, not one per primitive
+JITTED = {
+    name: (jax.jit(getattr(costs, name)), jax.jit(getattr(closed_form, f"{name}_grad")))
+    for name in COSTS
+}
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def _assert_trees_close(actual, expected, rtol):
+    """Leafwise |a − e| ≤ rtol·max|e| (max over the whole tree)."""
+    assert jax.tree.structure(actual) == jax.tree.structure(expected)
+    scale = max(float(np.max(np.abs(e), initial=0.0)) for e in jax.tree.leaves(expected))
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
+        assert np.shape(a) == np.shape(e)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=rtol * scale)
+
+
+def _with_closed_vjp(cost, closed, args):
+    """``cost(·, *args)`` whose reverse-mode derivative is the closed form."""
+
+    @jax.custom_vjp
+    def f(p):
+        return cost(p, *args)
+
+    def fwd(p):
+        return cost(p, *args), p
+
+    def bwd(p, ct):
+        return (jax.tree.map(lambda g: ct * g, closed(p, *args)),)
+
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def assert_three_witnesses(cost, closed, params, *args):
+    """Closed form = jax.grad (1e-10) = central differences (1e-6), two ways."""
+    report = rj.check_grad(cost, closed, params, *args)
+    assert report.ok, report
+    assert report.max_rel_err <= 1e-10, report
+    assert report.numerical_max_rel_err <= 1e-6, report
+    _assert_trees_close(closed(params, *args), jax.grad(cost)(params, *args), rtol=1e-10)
+    for f in (lambda p: cost(p, *args), _with_closed_vjp(cost, closed, args)):
+        check_grads(f, (params,), order=1, modes=["rev"], rtol=1e-6, atol=1e-9)
+
+
+def _normal(rng, *shape):
+    return jnp.asarray(rng.normal(size=shape))
+
+
+# ---------------------------------------------------------------------------------------
+# three witnesses for every built-in cost
+
+
+@settings(max_examples=3)
+@given(
+    m=st.sampled_from((1, 6)),
+    n=st.sampled_from((1, 3)),
+    k=st.sampled_from((None, 2)),
+    lam=LAMS,
+    seed=SEEDS,
+)
+def test_linear_regression_grad(x64, m, n, k, lam, seed):
+    rng = np.random.default_rng(seed)
+    out = () if k is None else (k,)
+    X, y = _normal(rng, m, n), _normal(rng, m, *out)
+    params = {"w": _normal(rng, n, *out), "b": _normal(rng, *out)}
+    # the closed form written out here, independently: (1/m)Xᵀ(h − y) + (λ/m)w
+    r = np.asarray(X) @ np.asarray(params["w"]) + np.asarray(params["b"]) - np.asarray(y)
+    expected = {
+        "w": np.asarray(X).T @ r / m + lam * np.asarray(params["w"]) / m,
+        "b": np.sum(r, axis=0) / m,
+    }
+    _assert_trees_close(closed_form.linear_regression_grad(params, X, y, lam), expected, 1e-12)
+    assert_three_witnesses(*JITTED["linear_regression"], params, X, y, lam)
+
+
+@settings(max_examples=3)
+@given(m=st.sampled_from((1, 6)), n=st.sampled_from((1, 3)), lam=LAMS, seed=SEEDS)
+def test_logistic_regression_grad(x64, m, n, lam, seed):
+    rng = np.random.default_rng(seed)
+    X = _normal(rng, m, n)
+    y = jnp.asarray(rng.integers(0, 2, m).astype(np.float64))
+    params = {"w": _normal(rng, n), "b": _normal(rng)}
+    assert_three_witnesses(*JITTED["logistic_regression"], params, X, y, lam)
+
+
+@settings(max_examples=3)
+@given(
+    m=st.sampled_from((1, 6)),
+    n=st.sampled_from((1, 3)),
+    k=st.sampled_from((2, 3)),
+    lam=LAMS,
+    seed=SEEDS,
+)
+def test_softmax_regression_grad(x64, m, n, k, lam, seed):
+    rng = np.random.default_rng(seed)
+    X = _normal(rng, m, n)
+    labels = jnp.asarray(rng.integers(0, k, m))
+    params = {"w": _normal(rng, n, k), "b": _normal(rng, k)}
+    assert_three_witnesses(*JITTED["softmax_regression"], params, X, labels, lam)
+
+
+@settings(max_examples=4)
+@given(
+    m=st.sampled_from((1, 5)),
+    n=st.just(3),
+    k=st.sampled_from((1, 3)),
+    hidden=st.sampled_from(((), (4,), (3, 2))),
+    lam=LAMS,
+    seed=SEEDS,
+)
+def test_neural_network_grad(x64, m, n, k, hidden, lam, seed):
+    rng = np.random.default_rng(seed)
+    X = _normal(rng, m, n)
+    Y = jnp.asarray(np.eye(k)[rng.integers(0, k, m)])
+    params = models.init_mlp(jax.random.key(seed % 2**31), (n, *hidden, k), dtype=jnp.float64)
+    # larger weights than the initialization: saturating units test the σ' factors too
+    params = jax.tree.map(lambda p: 2.0 * p, params)
+    assert_three_witnesses(*JITTED["neural_network"], params, X, Y, lam)
+
+
+def test_neural_network_grad_matches_a_numpy_backprop(x64, rng):
+    """Ng's ex4 backpropagation written out in numpy with the bias column of Θ."""
+    m, sizes, lam = 6, (3, 4, 2), 1.5
+    X = rng.normal(size=(m, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
+    thetas = [rng.normal(size=(o, i + 1)) for i, o in zip(sizes[:-1], sizes[1:])]
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    a = [X]
+    for theta in thetas:
+        a.append(sigmoid(np.column_stack([np.ones(m), a[-1]]) @ theta.T))
+    delta = a[-1] - Y
+    grads = []
+    for theta, act in zip(reversed(thetas), reversed(a[:-1])):
+        act1 = np.column_stack([np.ones(m), act])
+        reg = lam / m * np.column_stack([np.zeros(theta.shape[0]), theta[:, 1:]])
+        grads.append(delta.T @ act1 / m + reg)
+        delta = (delta @ theta[:, 1:]) * act * (1 - act)
+    grads = grads[::-1]
+    params = [{"W": jnp.asarray(t[:, 1:]), "b": jnp.asarray(t[:, 0])} for t in thetas]
+    got = closed_form.neural_network_grad(params, jnp.asarray(X), jnp.asarray(Y), lam)
+    for g, expected in zip(got, grads):
+        np.testing.assert_allclose(g["W"], expected[:, 1:], rtol=1e-12)
+        np.testing.assert_allclose(g["b"], expected[:, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("penalty", "scale"), [("l2", "per_param"), ("l1", "per_example"), ("elastic_net", "sum")]
+)
+def test_regularized_builder(x64, rng, penalty, scale):
+    """regularized(mean loss, penalty) = data gradient + the penalty's closed form."""
+
+    def data_cost(p, X, y):
+        return losses.squared_error(models.linear(p, X), y)
+
+    kw = {"l1_ratio": 0.4} if penalty == "elastic_net" else {}
+    cost = costs.regularized(data_cost, penalty=penalty, scale=scale, **kw)
+
+    def closed(p, X, y, lam):
+        data = closed_form.linear_regression_grad(p, X, y, 0.0)
+        fn = getattr(closed_form, f"{penalty}_grad")
+        pen = fn(p, lam, m=X.shape[0], scale=scale, **kw)
+        return jax.tree.map(jnp.add, data, pen)
+
+    X, y = _normal(rng, 7, 3), _normal(rng, 7)
+    params = {"w": jnp.asarray([0.5, -1.2, 2.0]), "b": jnp.asarray(0.3)}
+    assert_three_witnesses(cost, closed, params, X, y, 0.8)
+    # the default is the library convention: regularized(..., "l2") is linear_regression
+    np.testing.assert_allclose(
+        float(costs.regularized(data_cost)(params, X, y, 0.8)),
+        float(costs.linear_regression(params, X, y, 0.8)),
+        rtol=1e-15,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# ridge
+
+
+def _ridge_lstsq(X, y, lam):
+    """min ‖Xw + b − y‖² + λ‖w‖² as least squares on [X 1; √λ·I 0], in numpy."""
+    m, n = X.shape
+    A = np.block([[X, np.ones((m, 1))], [np.sqrt(lam) * np.eye(n), np.zeros((n, 1))]])
+    rhs = np.concatenate([y, np.zeros((n, *y.shape[1:]))])
+    sol = np.linalg.lstsq(A, rhs, rcond=None)[0]
+    return sol[:n], sol[n]
+
+
+def _problem(rng, m=30, n=4, k=None):
+    X = rng.normal(size=(m, n)) + rng.normal(size=n)  # non-centred columns
+    out = () if k is None else (k,)
+    y = X @ rng.normal(size=(n, *out)) + 1.5 + 0.3 * rng.normal(size=(m, *out))
+    return X, y
+
+
+@pytest.mark.parametrize("k", [None, 2])
+@pytest.mark.parametrize("lam", [0.0, 0.5, 20.0])
+def test_ridge_solution_zeroes_the_gradient_and_matches_numpy(x64, rng, lam, k):
+    X, y = _problem(rng, k=k)
+    sol = closed_form.ridge_solution(jnp.asarray(X), jnp.asarray(y), lam)
+    w, b = _ridge_lstsq(X, y, lam)
+    np.testing.assert_allclose(sol["w"], w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sol["b"], b, rtol=1e-10, atol=1e-12)
+
+    zero = jax.tree.map(jnp.zeros_like, sol)
+    g0 = jax.grad(costs.linear_regression)(zero, jnp.asarray(X), jnp.asarray(y), lam)
+    g = jax.grad(costs.linear_regression)(sol, jnp.asarray(X), jnp.asarray(y), lam)
+    scale = max(float(jnp.max(jnp.abs(x))) for x in jax.tree.leaves(g0))
+    for leaf in jax.tree.leaves(g):
+        assert float(jnp.max(jnp.abs(leaf))) <= 1e-10 * scale
+
+
+def test_ridge_solution_under_duplicated_data(x64, rng):
+    """Duplicating the data r times (m → r·m) with Ng's λ/(2m).
+
+    m itself does not appear in the normal equations, but XᵀX grows r-fold while λ
+    does not: the same λ is weaker regularization. What stays put is λ/m (the
+    coefficient of ½‖w‖² on the mean loss, "mean_l2"): λ → r·λ gives the same minimizer.
+    At λ = 0 the minimizer does not depend on m at all.
+    """
+    X, y = _problem(rng)
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    lam = 3.0
+    once = closed_form.ridge_solution(Xj, yj, lam)
+    for r in (2, 5):
+        Xd, yd = jnp.asarray(np.tile(X, (r, 1))), jnp.asarray(np.tile(y, r))
+        _assert_trees_close(closed_form.ridge_solution(Xd, yd, r * lam), once, 1e-10)
+        _assert_trees_close(
+            closed_form.ridge_solution(Xd, yd, lam),
+            closed_form.ridge_solution(Xj, yj, lam / r),
+            1e-10,
+        )
+        same_lam = closed_form.ridge_solution(Xd, yd, lam)
+        assert float(jnp.max(jnp.abs(same_lam["w"] - once["w"]))) > 1e-4  # it does move
+        _assert_trees_close(
+            closed_form.ridge_solution(Xd, yd, 0.0), closed_form.ridge_solution(Xj, yj, 0.0), 1e-10
+        )
+        # numpy: the r-fold data set with λ·r is the same least-squares problem
+        w, b = _ridge_lstsq(np.tile(X, (r, 1)), np.tile(y, r), r * lam)
+        np.testing.assert_allclose(once["w"], w, rtol=1e-9)
+        np.testing.assert_allclose(once["b"], b, rtol=1e-9)
+    # convert_lambda says the same: equal "mean_l2" coefficients λ/m ⇔ equal minimizers
+    c_once = rj.convert_lambda(lam, from_="ng", to="mean_l2", m=X.shape[0])
+    c_twice = rj.convert_lambda(2 * lam, from_="ng", to="mean_l2", m=2 * X.shape[0])
+    np.testing.assert_allclose(float(c_once), float(c_twice), rtol=1e-15)
+
+
+@pytest.mark.parametrize("k", [None, 3])
+def test_ridge_path_equals_a_loop_of_ridge_solution(x64, rng, k):
+    X, y = _problem(rng, m=20, n=5, k=k)
+    lams = np.array([0.0, 0.01, 0.3, 1.0, 10.0, 300.0])
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    out = () if k is None else (k,)
+    assert path["w"].shape == (len(lams), 5, *out)
+    assert path["b"].shape == (len(lams), *out)
+    for i, lam in enumerate(lams):
+        sol = closed_form.ridge_solution(jnp.asarray(X), jnp.asarray(y), float(lam))
+        _assert_trees_close({"w": path["w"][i], "b": path["b"][i]}, sol, 1e-10)
+    # ... and a vmap of ridge_solution over a traced λ, under jit
+    batched = jax.jit(jax.vmap(closed_form.ridge_solution, in_axes=(None, None, 0)))(
+        jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
+    )
+    _assert_trees_close(batched, path, 1e-10)
+
+
+def test_ridge_path_rank_deficient_at_lambda_zero_is_the_minimum_norm_solution(x64, rng):
+    """Collinear columns, λ = 0: finite, and the minimum-norm least-squares solution."""
+    base = rng.normal(size=(15, 3))
+    X = np.column_stack([base, base[:, 0] + base[:, 1], 2.0 * base[:, 2]])  # rank 3 of 5
+    y = rng.normal(size=15)
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray([0.0, 1.0]))
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(path))
+    Xc, yc = X - X.mean(0), y - y.mean()
+    w = np.linalg.lstsq(Xc, yc, rcond=None)[0]  # minimum norm
+    np.testing.assert_allclose(path["w"][0], w, rtol=1e-9)
+    np.testing.assert_allclose(path["b"][0], y.mean() - X.mean(0) @ w, rtol=1e-9)
+    # λ > 0 is well posed whatever the rank: the path agrees with numpy there too
+    w1, b1 = _ridge_lstsq(X, y, 1.0)
+    np.testing.assert_allclose(path["w"][1], w1, rtol=1e-9)
+    np.testing.assert_allclose(path["b"][1], b1, rtol=1e-9)
+    # and the solution at λ = 0 is a stationary point of the cost
+    sol = {"w": path["w"][0], "b": path["b"][0]}
+    g = jax.grad(costs.linear_regression)(sol, jnp.asarray(X), jnp.asarray(y), 0.0)
+    assert max(float(jnp.max(jnp.abs(x))) for x in jax.tree.leaves(g)) < 1e-10
+
+
+def test_ridge_solution_rank_deficient_at_lambda_zero_is_the_minimum_norm_fit(x64, rng):
+    base = rng.normal(size=(10, 2))
+    X = np.column_stack([base, base[:, 0]])
+    y = rng.normal(size=10)
+    sol = closed_form.ridge_solution(jnp.asarray(X), jnp.asarray(y), 0.0)
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(sol))
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    expected = np.linalg.pinv(Xc) @ yc  # numpy's minimum-norm least squares
+    np.testing.assert_allclose(sol["w"], expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(sol["b"], y.mean() - X.mean(axis=0) @ expected, rtol=1e-8)
+
+
+def test_ridge_bad_input():
+    X, y = jnp.ones((4, 2)), jnp.ones(4)
+    with pytest.raises(ValueError, match="lams"):
+        closed_form.ridge_path(X, y, jnp.ones((2, 2)))
+    with pytest.raises(ValueError, match="lams"):
+        closed_form.ridge_path(X, y, jnp.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="lam"):
+        closed_form.ridge_solution(X, y, -0.5)
+    with pytest.raises(ValueError, match="y"):
+        closed_form.ridge_solution(X, jnp.ones(3), 1.0)
+
+
+def test_closed_form_gradients_fail_loudly_on_bad_input(x64):
+    params = {"w": jnp.zeros(2), "b": jnp.array(0.0)}
+    X = jnp.ones((3, 2))
+    with pytest.raises(ValueError, match="y"):
+        closed_form.logistic_regression_grad(params, X, jnp.array([0.0, 0.5, 1.0]), 1.0)
+    with pytest.raises(ValueError, match="lam"):
+        closed_form.linear_regression_grad(params, X, jnp.zeros(3), -1.0)
+    with pytest.raises(ValueError, match="params"):
+        closed_form.linear_regression_grad({"w": jnp.zeros(3), "b": jnp.array(0.0)}, X, X[:, 0], 1)
+    with pytest.raises(ValueError, match="mask"):
+        closed_form.l2_grad(params, 1.0, m=3, mask={"w": True})
+    with pytest.raises(ValueError, match="lam"):
+        closed_form.l1_grad(params, {"b": 1.0}, m=3)
+    # the penalty's m is required for the library's convention
+    with pytest.raises(ValueError, match="m"):
+        closed_form.l2_grad(params, 1.0)
+    assert penalties.num_penalized(params) == 2

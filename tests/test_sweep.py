@@ -1,0 +1,295 @@
+"""λ grids, sweeps (loop = vmap = jit = sharded), cross-validation, ridge LOO/GCV."""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso, LogisticRegression, Ridge, RidgeCV
+
+import regjax as rj
+from regjax import closed_form, data
+from regjax.sweep import DivergedLanesWarning, finite_lanes, lambda_max, one_standard_error
+
+
+def _ridge_fit(lam, X, y):
+    return closed_form.ridge_solution(X, y, lam)
+
+
+def _mse(params, X, y):
+    return jnp.mean((X @ params["w"] + params["b"] - y) ** 2)
+
+
+# --- λ_max and grids -------------------------------------------------------------
+
+
+def test_lambda_max_linear_l1_is_where_lasso_becomes_empty(x64):
+    d = data.make_regression(120, 8, seed=3, correlation=0.3)
+    m = d.X.shape[0]
+    top = lambda_max(d.X, d.y, model="linear", penalty="l1")
+    # library λ/m‖w‖₁ with ½MSE is Lasso(alpha = λ/m)
+    above = Lasso(alpha=top / m * 1.0001, tol=1e-12, max_iter=100_000).fit(d.X, d.y)
+    below = Lasso(alpha=top / m * 0.99, tol=1e-12, max_iter=100_000).fit(d.X, d.y)
+    assert np.all(above.coef_ == 0)
+    assert np.any(below.coef_ != 0)
+
+
+def test_lambda_max_logistic_l1_is_where_sklearn_l1_logreg_becomes_empty(x64):
+    d = data.make_classification(150, 6, seed=4)
+    top = lambda_max(d.X, d.y, model="logistic", penalty="l1")
+
+    # C·Σ loss + ‖w‖₁ ≡ mean loss + 1/(C m)‖w‖₁ = λ/m‖w‖₁  ⇒  C = 1/λ (intercept free)
+    def fit(lam):
+        model = LogisticRegression(
+            l1_ratio=1.0, solver="saga", C=1 / lam, tol=1e-10, max_iter=50_000
+        )
+        return model.fit(d.X, d.y).coef_
+
+    assert np.all(fit(top * 1.01) == 0)
+    assert np.any(fit(top * 0.9) != 0)
+
+
+def test_lambda_grid_is_descending_log_spaced_from_lambda_max(x64):
+    d = data.make_classification(80, 5, seed=1)
+    grid = np.asarray(rj.lambda_grid(d.X, d.y, num=7, min_ratio=1e-3))
+    top = lambda_max(d.X, d.y, penalty="l2")
+    np.testing.assert_allclose(grid[0], top, rtol=1e-12)
+    np.testing.assert_allclose(grid[-1], top * 1e-3, rtol=1e-12)
+    np.testing.assert_allclose(np.diff(np.log10(grid)), -0.5, rtol=1e-10)
+    l1_top = lambda_max(d.X, d.y, penalty="l1")
+    np.testing.assert_allclose(top, l1_top / 1e-3, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"num": 1}, "num"), ({"min_ratio": 1.5}, "min_ratio"), ({"model": "svm"}, "model")],
+)
+def test_lambda_grid_bad_input(kwargs, match):
+    d = data.make_classification(20, 2)
+    with pytest.raises(ValueError, match=match):
+        rj.lambda_grid(d.X, d.y, **kwargs)
+
+
+def test_lambda_max_constant_target_raises():
+    with pytest.raises(ValueError, match="constant"):
+        lambda_max(np.ones((4, 2)), np.ones(4))
+
+
+# --- sweep: loop = vmap = jit = sharded ------------------------------------------
+
+
+def test_sweep_equals_python_loop_and_is_sharded_over_8_devices(x64):
+    assert jax.device_count() == 8, "conftest.py simulates 8 CPU devices"
+    d = data.make_regression(60, 5, seed=2)
+    X, y = jnp.asarray(d.X), jnp.asarray(d.y)
+    lams = jnp.logspace(-2, 3, 13)  # not a multiple of 8: padded and trimmed
+    sharded = rj.sweep(_ridge_fit, lams, X, y)
+    single = rj.sweep(_ridge_fit, lams, X, y, devices=1)
+    loop = [closed_form.ridge_solution(X, y, lam) for lam in lams]
+    assert sharded["w"].shape == (13, 5)
+    np.testing.assert_allclose(sharded["w"], single["w"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sharded["w"], np.stack([p["w"] for p in loop]), rtol=1e-10)
+    np.testing.assert_allclose(sharded["b"], np.stack([p["b"] for p in loop]), rtol=1e-10)
+    path = closed_form.ridge_path(X, y, lams)
+    np.testing.assert_allclose(sharded["w"], path["w"], rtol=1e-9, atol=1e-12)
+
+
+def test_sweep_output_is_laid_out_over_the_devices(x64):
+    lams = jnp.arange(16.0)
+    out = rj.sweep(lambda lam, a: lam * a, lams, jnp.ones(3))
+    np.testing.assert_array_equal(out, np.arange(16.0)[:, None] * np.ones(3))
+    out = rj.sweep(lambda lam: lam + 1.0, lams, devices=4)
+    np.testing.assert_array_equal(out, np.arange(16.0) + 1)
+
+
+def test_sweep_new_lambdas_do_not_recompile(x64):
+    traces = []
+
+    def fit(lam, X, y):
+        traces.append(1)  # runs only while tracing
+        return closed_form.ridge_solution(X, y, lam)
+
+    d = data.make_regression(30, 3)
+    X, y = jnp.asarray(d.X), jnp.asarray(d.y)
+    first = rj.sweep(fit, jnp.linspace(0.1, 1.0, 8), X, y)
+    count = len(traces)
+    second = rj.sweep(fit, jnp.linspace(2.0, 9.0, 8), X, y)
+    assert len(traces) == count
+    assert not np.allclose(first["w"], second["w"])
+    rj.sweep(fit, jnp.linspace(2.0, 9.0, 8), X, y, devices=1)
+    single = len(traces)
+    rj.sweep(fit, jnp.linspace(3.0, 4.0, 8), X, y, devices=1)
+    assert len(traces) == single
+
+
+def test_diverged_lane_is_reported_and_does_not_poison_the_others(x64):
+    def fit(lam, x):
+        return {"w": x / (lam - 2.0) ** 2, "steps": jnp.int32(3)}  # λ = 2 divides by 0
+
+    lams = jnp.array([0.5, 1.0, 2.0, 4.0])
+    with pytest.warns(DivergedLanesWarning, match=r"λ = \[2.0\]"):
+        out = rj.sweep(fit, lams, jnp.ones(2))
+    np.testing.assert_array_equal(finite_lanes(out), [True, True, False, True])
+    expected = 1 / (np.array([0.5, 1.0, 4.0]) - 2.0) ** 2
+    np.testing.assert_allclose(out["w"][np.array([0, 1, 3]), 0], expected, rtol=1e-14)
+
+
+def test_sweep_bad_input():
+    with pytest.raises(ValueError, match="lams"):
+        rj.sweep(lambda lam: lam, jnp.ones((2, 2)))
+    with pytest.raises(ValueError, match="lams"):
+        rj.sweep(lambda lam: lam, jnp.array([-1.0, 1.0]))
+    with pytest.raises(ValueError, match="devices"):
+        rj.sweep(lambda lam: lam, jnp.ones(2), devices=99)
+
+
+def test_sweep_no_warning_when_all_finite():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rj.sweep(lambda lam: lam * 2.0, jnp.ones(3))
+
+
+# --- cross-validation ------------------------------------------------------------
+
+
+def _manual_cv(X, y, lams, folds, key):
+    m = X.shape[0]
+    perm = np.asarray(jax.random.permutation(key, m))
+    size = m // folds
+    blocks = perm[: folds * size].reshape(folds, size)
+    val = np.zeros((folds, len(lams)))
+    train = np.zeros((folds, len(lams)))
+    for k in range(folds):
+        tr = np.setdiff1d(np.arange(m), blocks[k])
+        for g, lam in enumerate(np.asarray(lams)):
+            model = Ridge(alpha=float(lam), solver="cholesky").fit(X[tr], y[tr])
+            val[k, g] = np.mean((model.predict(X[blocks[k]]) - y[blocks[k]]) ** 2)
+            train[k, g] = np.mean((model.predict(X[tr]) - y[tr]) ** 2)
+    return train, val
+
+
+def test_cross_validate_matches_a_manual_fold_loop_with_sklearn(x64):
+    d = data.make_regression(53, 6, seed=5, noise=2.0)  # 53 = 5·10 + 3 left over
+    lams = jnp.logspace(-2, 3, 9)
+    key = jax.random.key(7)
+    cv = rj.cross_validate(_ridge_fit, _mse, d.X, d.y, lams, folds=5, key=key)
+    train, val = _manual_cv(d.X, d.y, lams, 5, key)
+    np.testing.assert_allclose(cv.val, val, rtol=1e-9)
+    np.testing.assert_allclose(cv.val_mean, val.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(cv.val_std, val.std(axis=0, ddof=1), rtol=1e-8)
+    np.testing.assert_allclose(cv.train, train.mean(axis=0), rtol=1e-9)
+    mean, se = val.mean(axis=0), val.std(axis=0, ddof=1) / np.sqrt(5)
+    best = int(np.argmin(mean))
+    assert cv.best_lam == pytest.approx(float(lams[best]))
+    ok = mean <= mean[best] + se[best]
+    assert cv.lam_1se == pytest.approx(float(np.max(np.asarray(lams)[ok])))
+    assert cv.lam_1se >= cv.best_lam
+
+
+def test_cross_validate_batched_path_equals_per_lambda_fit(x64):
+    d = data.make_regression(40, 4, seed=6)
+    lams = jnp.logspace(-1, 2, 5)
+    key = jax.random.key(0)
+    per_lam = rj.cross_validate(_ridge_fit, _mse, d.X, d.y, lams, folds=4, key=key)
+    batched = rj.cross_validate(
+        lambda lams, X, y: closed_form.ridge_path(X, y, lams),
+        _mse,
+        d.X,
+        d.y,
+        lams,
+        folds=4,
+        key=key,
+        batched=True,
+    )
+    np.testing.assert_allclose(batched.val, per_lam.val, rtol=1e-9)
+
+
+def test_cross_validate_bad_folds():
+    d = data.make_regression(10, 2)
+    with pytest.raises(ValueError, match="folds"):
+        rj.cross_validate(_ridge_fit, _mse, d.X, d.y, jnp.ones(2), folds=1, key=jax.random.key(0))
+
+
+def test_one_standard_error_rule():
+    lams = [0.1, 1.0, 10.0, 100.0]
+    mean = [0.50, 0.40, 0.44, 0.60]
+    std = [0.1, 0.1, 0.1, 0.1]  # se = 0.05 with 4 folds: threshold 0.45
+    assert one_standard_error(lams, mean, std, 4) == (1.0, 10.0)
+    assert one_standard_error(lams, [np.nan, 0.4, np.inf, 0.9], std, 4) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="non-finite"):
+        one_standard_error([1.0], [np.nan], [0.0], 2)
+
+
+# --- ridge path, LOO and GCV from one SVD ----------------------------------------
+
+
+def test_ridge_path_matches_sklearn_ridge(x64):
+    d = data.load_diabetes()
+    lams = np.logspace(-3, 4, 15)
+    path = closed_form.ridge_path(d.X, d.y, lams)
+    for g, lam in enumerate(lams):
+        model = Ridge(alpha=lam, solver="svd").fit(d.X, d.y)  # α = λ (ng → sklearn: λ/m·m)
+        np.testing.assert_allclose(path["w"][g], model.coef_, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(path["b"][g], model.intercept_, rtol=1e-8)
+
+
+def test_ridge_loo_matches_sklearn_ridgecv_and_brute_force(x64):
+    d = data.make_regression(40, 5, seed=8, noise=0.5)
+    lams = np.logspace(-2, 2, 6)
+    loo, _ = closed_form.ridge_loo_gcv(d.X, d.y, lams)
+    cv = RidgeCV(alphas=lams, store_cv_results=True).fit(d.X, d.y)
+    np.testing.assert_allclose(loo, cv.cv_results_.mean(axis=0), rtol=1e-9)
+    errors = []
+    for i in range(40):
+        keep = np.arange(40) != i
+        model = Ridge(alpha=lams[2], solver="cholesky").fit(d.X[keep], d.y[keep])
+        errors.append((model.predict(d.X[i : i + 1])[0] - d.y[i]) ** 2)
+    np.testing.assert_allclose(loo[2], np.mean(errors), rtol=1e-9)
+
+
+def test_ridge_gcv_matches_the_explicit_hat_matrix(x64):
+    d = data.make_regression(30, 4, seed=9)
+    lams = np.array([0.1, 3.0, 50.0])
+    _, gcv = closed_form.ridge_loo_gcv(d.X, d.y, lams)
+    A = np.c_[np.ones(30), d.X]
+    for g, lam in enumerate(lams):
+        H = A @ np.linalg.solve(A.T @ A + np.diag([0.0] + [lam] * 4), A.T)
+        e = d.y - H @ d.y
+        np.testing.assert_allclose(gcv[g], np.mean(e**2) / (1 - np.trace(H) / 30) ** 2, rtol=1e-9)
+
+
+# --- embedded data ---------------------------------------------------------------
+
+
+def test_embedded_data_equal_scikit_learns_copies():
+    from sklearn import datasets
+
+    bc = datasets.load_breast_cancer()
+    ours = data.load_breast_cancer(standardized=False)
+    np.testing.assert_array_equal(ours.X, bc.data)
+    np.testing.assert_array_equal(ours.y, bc.target)
+    digits = datasets.load_digits()
+    ours = data.load_digits(scaled=False)
+    np.testing.assert_array_equal(ours.X, digits.data)
+    np.testing.assert_array_equal(ours.y, digits.target)
+    diabetes = datasets.load_diabetes(scaled=False)
+    ours = data.load_diabetes(standardized=False)
+    np.testing.assert_allclose(ours.X, diabetes.data, rtol=1e-12)
+    np.testing.assert_array_equal(ours.y, diabetes.target)
+
+
+def test_standardize_and_generators():
+    X = data.load_breast_cancer().X
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(X.std(axis=0), 1, rtol=1e-12)
+    a, b = data.make_classification(50, 3, seed=2), data.make_classification(50, 3, seed=2)
+    np.testing.assert_array_equal(a.X, b.X)
+    corr = np.corrcoef(data.make_regression(20_000, 2, correlation=0.5).X.T)[0, 1]
+    assert abs(corr - 0.5) < 0.03
+    with pytest.raises(ValueError, match="name"):
+        data.load("mnist")
+    with pytest.raises(ValueError, match="correlation"):
+        data.make_regression(10, 2, correlation=1.0)

@@ -1,0 +1,631 @@
+"""Tests of regjax.transforms and regjax.optimizers.
+
+Expected values come from the math (closed-form decay, soft-thresholding), from an
+independent implementation (a NumPy loop, optax.add_decayed_weights, optax.adamw) or
+from scikit-learn (Lasso, ElasticNet). Equivalences are checked in float64.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import ElasticNet, Lasso
+
+from regjax import costs, losses, models, optimizers, penalties, transforms
+
+# ---------------------------------------------------------------- problems and loops
+
+
+def _cancer(rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Breast-cancer classification (569 × 30), standardized features."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    return X[:rows], y[:rows].astype(np.float64)
+
+
+def _diabetes() -> tuple[np.ndarray, np.ndarray]:
+    """Diabetes regression (442 × 10), standardized features and target."""
+    X, y = load_diabetes(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
+
+
+def _zeros(n: int) -> dict[str, jax.Array]:
+    return {"w": jnp.zeros(n), "b": jnp.zeros(())}
+
+
+def _logistic_loss(X, y):
+    X, y = jnp.asarray(X), jnp.asarray(y)
+    return lambda p: losses.binary_cross_entropy(models.linear(p, X), y)
+
+
+def _squared_loss(X, y):
+    X, y = jnp.asarray(X), jnp.asarray(y)
+    return lambda p: losses.squared_error(models.linear(p, X), y)
+
+
+def _train(opt, loss, params, steps):
+    """``steps`` optimizer steps on ``loss`` (a ``lax.scan`` under ``jit``)."""
+    grad = jax.grad(loss)
+
+    @jax.jit
+    def go(params):
+        def body(carry, _):
+            p, s = carry
+            u, s = opt.update(grad(p), s, p)
+            return (optax.apply_updates(p, u), s), None
+
+        (p, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=steps)
+        return p
+
+    return go(params)
+
+
+def _numpy_sgd_l2(X, y, lam, etas, lams=None):
+    """Independent reference: θ ← θ − η_t(∇L + λ_t/m·w) for logistic regression."""
+    m, n = X.shape
+    w, b = np.zeros(n), 0.0
+    for t, eta in enumerate(etas):
+        lam_t = lam if lams is None else lams[t]
+        r = 1 / (1 + np.exp(-(X @ w + b))) - y
+        gw, gb = X.T @ r / m + lam_t / m * w, r.mean()
+        w, b = w - eta * gw, b - eta * gb
+    return w, b
+
+
+def _close(a, b, rtol=1e-12, atol=1e-14):
+    for x, z in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(z), rtol=rtol, atol=atol)
+
+
+def _all_but_bias(params):
+    return {"w": True, "b": False} if isinstance(params, dict) else None
+
+
+# ------------------------------------------------------------ SGD: L2 ≡ weight decay
+
+STEPS, ETA, LAM = 200, 0.5, 5.0
+
+
+def test_sgd_l2_equals_cost_equals_decoupled(x64):
+    X, y = _cancer()
+    m, n = X.shape
+    loss = _logistic_loss(X, y)
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+
+    def cost(p):
+        return costs.logistic_regression(p, Xj, yj, LAM)
+
+    w_ref, b_ref = _numpy_sgd_l2(X, y, LAM, [ETA] * STEPS)
+    runs = {
+        "add_l2_gradient": (
+            optax.chain(transforms.add_l2_gradient(LAM, m=m), optax.sgd(ETA)),
+            loss,
+        ),
+        "costs + penalty": (optax.sgd(ETA), cost),
+        "decoupled lr-scaled": (
+            optax.chain(
+                optax.sgd(ETA), transforms.decoupled_weight_decay(LAM / m, learning_rate=ETA)
+            ),
+            loss,
+        ),
+        "decoupled independent": (
+            optax.chain(
+                optax.sgd(ETA),
+                transforms.decoupled_weight_decay(ETA * LAM / m, lr_scaled=False),
+            ),
+            loss,
+        ),
+        "optax.add_decayed_weights": (
+            optax.chain(optax.add_decayed_weights(LAM / m, mask=_all_but_bias), optax.sgd(ETA)),
+            loss,
+        ),
+        "sgd_l2": (optimizers.sgd_l2(ETA, LAM, m=m), loss),
+        "sgdw": (optimizers.sgdw(ETA, LAM / m), loss),
+        "sgdw independent": (optimizers.sgdw(ETA, ETA * LAM / m, lr_scaled=False), loss),
+    }
+    for name, (opt, fn) in runs.items():
+        p = _train(opt, fn, _zeros(n), STEPS)
+        assert p["w"].dtype == jnp.float64, name
+        np.testing.assert_allclose(p["w"], w_ref, rtol=1e-12, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(p["b"], b_ref, rtol=1e-12, atol=1e-14, err_msg=name)
+    # not vacuous: λ changes the answer by far more than the tolerance
+    w0, _ = _numpy_sgd_l2(X, y, 0.0, [ETA] * STEPS)
+    assert np.linalg.norm(w0 - w_ref) > 1e-2 * np.linalg.norm(w_ref)
+
+
+def test_sgd_equivalence_with_schedules(x64):
+    """Schedules are evaluated at the same step as the optimizer's."""
+    X, y = _cancer()
+    m, n = X.shape
+    loss = _logistic_loss(X, y)
+
+    # float64 schedules (optax's own return float32 at an int32 step count)
+    def eta(t):
+        return 0.8 * 0.9 ** (jnp.asarray(t, jnp.float64) / 10)
+
+    def lam(t):
+        return 20.0 - 19.0 * jnp.minimum(jnp.asarray(t, jnp.float64) / STEPS, 1.0)
+
+    etas = [float(eta(t)) for t in range(STEPS)]
+    lams = [float(lam(t)) for t in range(STEPS)]
+    w_ref, b_ref = _numpy_sgd_l2(X, y, None, etas, lams)
+
+    def rate(t):  # the independent decay d_t = η_t·λ_t/m
+        return eta(t) * lam(t) / m
+
+    for opt in [
+        optax.chain(transforms.add_l2_gradient(lam, m=m), optax.sgd(eta)),
+        optax.chain(
+            optax.sgd(eta),
+            transforms.decoupled_weight_decay(lambda t: lam(t) / m, learning_rate=eta),
+        ),
+        optax.chain(optax.sgd(eta), transforms.decoupled_weight_decay(rate, lr_scaled=False)),
+    ]:
+        p = _train(opt, loss, _zeros(n), STEPS)
+        np.testing.assert_allclose(p["w"], w_ref, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p["b"], b_ref, rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------------------------------ Adam: the AdamW point
+
+
+def test_adam_l2_and_adamw_match_optax_and_differ(x64):
+    """Adam + L2 ≠ AdamW: the coupled decay is divided by √v̂, the decoupled one is not.
+
+    Adam + L2 converges to the minimizer of ``costs.logistic_regression(·, λ)``; AdamW at
+    the nominal rate λ/m does not (its decay is a fixed η·λ/m per step, tiny next to
+    Adam's unit-sized steps, so its weights grow much larger).
+    """
+    X, y = _cancer()
+    m, n = X.shape
+    loss = _logistic_loss(X, y)
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    steps, lam = 3000, 10.0
+    eta = optax.cosine_decay_schedule(0.05, steps)
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
+        adam_l2 = _train(optimizers.adam_l2(eta, lam, m=m), loss, _zeros(n), steps)
+        adamw = _train(optimizers.adamw(eta, lam / m), loss, _zeros(n), steps)
+        ref_l2 = _train(
+            optax.chain(optax.add_decayed_weights(lam / m, mask=_all_but_bias), optax.adam(eta)),
+            loss,
+            _zeros(n),
+            steps,
+        )
+        ref_w = _train(
+            optax.adamw(eta, weight_decay=lam / m, mask=_all_but_bias), loss, _zeros(n), steps
+        )
+        adamw_ind = _train(
+            optimizers.adamw(0.05, 0.05 * lam / m, lr_scaled=False), loss, _zeros(n), 300
+        )
+        adamw_lr = _train(optimizers.adamw(0.05, lam / m), loss, _zeros(n), 300)
+    _close(adam_l2, ref_l2, rtol=1e-10, atol=1e-12)
+    _close(adamw, ref_w, rtol=1e-10, atol=1e-12)
+    _close(adamw_ind, adamw_lr, rtol=1e-10, atol=1e-12)  # constant η: d = η·r
+
+    def grad_norm(p):
+        g = jax.grad(lambda q: costs.logistic_regression(q, Xj, yj, lam))(p)
+        return float(jnp.sqrt(sum(jnp.sum(v**2) for v in jax.tree.leaves(g))))
+
+    assert grad_norm(adam_l2) < 1e-9  # a stationary point of the regularized cost
+    assert grad_norm(adamw) > 1e-2  # not one
+    rel = float(jnp.linalg.norm(adam_l2["w"] - adamw["w"]) / jnp.linalg.norm(adam_l2["w"]))
+    assert rel > 0.5
+    assert float(jnp.linalg.norm(adamw["w"])) > 2 * float(jnp.linalg.norm(adam_l2["w"]))
+
+
+# --------------------------------------------------------------------- decay_toward
+
+
+def test_decay_toward_zero_reference_is_add_decayed_weights(x64):
+    X, y = _cancer(200)
+    m, n = X.shape
+    loss = _logistic_loss(X, y)
+    rate = 0.05
+    ours = _train(
+        optax.chain(transforms.decay_toward(_zeros(n), rate), optax.sgd(ETA)), loss, _zeros(n), 100
+    )
+    ref = _train(
+        optax.chain(optax.add_decayed_weights(rate, mask=_all_but_bias), optax.sgd(ETA)),
+        loss,
+        _zeros(n),
+        100,
+    )
+    _close(ours, ref)
+    via_l2 = _train(
+        optax.chain(transforms.add_l2_gradient(rate * m, m=m), optax.sgd(ETA)),
+        loss,
+        _zeros(n),
+        100,
+    )
+    _close(ours, via_l2)
+
+
+def test_decay_toward_closed_form_decay(x64):
+    """With no data gradient, θ_t − θ₀ = (1 − η·r)^t (θ_0 − θ₀) on masked leaves."""
+    ref = {"w": jnp.array([1.0, -2.0, 0.5]), "b": jnp.array(4.0)}
+    start = {"w": jnp.array([3.0, 0.0, -1.0]), "b": jnp.array(-1.0)}
+    eta, rate, steps = 0.1, 0.3, 50
+    opt = optax.chain(transforms.decay_toward(ref, rate), optax.sgd(eta))
+    p = _train(opt, lambda q: jnp.zeros(()), start, steps)
+    expected = np.asarray(ref["w"]) + (1 - eta * rate) ** steps * np.asarray(start["w"] - ref["w"])
+    np.testing.assert_allclose(p["w"], expected, rtol=1e-13)
+    assert float(p["b"]) == -1.0  # the bias is not pulled
+
+
+def test_decay_toward_minimizes_l2_sp(x64):
+    """GD + decay_toward → argmin ½·MSE + r/2‖w − w₀‖² (normal equations in NumPy)."""
+    X, y = _diabetes()
+    m, n = X.shape
+    rate = 0.3
+    w0 = np.linspace(-0.5, 0.5, n)
+    A = np.c_[X, np.ones(m)]
+    D = np.diag([1.0] * n + [0.0])
+    theta = np.linalg.solve(A.T @ A / m + rate * D, A.T @ y / m + rate * D @ np.r_[w0, 0.0])
+    ref = {"w": jnp.asarray(w0), "b": jnp.zeros(())}
+    opt = optax.chain(transforms.decay_toward(ref, rate), optax.sgd(0.2))
+    p = _train(opt, _squared_loss(X, y), _zeros(n), 3000)
+    np.testing.assert_allclose(p["w"], theta[:n], atol=1e-10)
+    np.testing.assert_allclose(p["b"], theta[n], atol=1e-10)
+
+
+# ---------------------------------------------------------------- proximal L1 / elastic net
+
+
+def test_prox_l1_one_step_soft_thresholds():
+    params = {"w": jnp.array([0.5, -2.0, 1.2, -0.3]), "b": jnp.array(0.7)}
+    grads = {"w": jnp.array([1.0, 1.0, -1.0, 0.0]), "b": jnp.array(1.0)}
+    eta, lam, m = 0.5, 4.0, 2  # threshold η·λ/m = 1
+    opt = optax.chain(optax.sgd(eta), transforms.prox_l1(lam, m=m, learning_rate=eta))
+    u, _ = opt.update(grads, opt.init(params), params)
+    new = optax.apply_updates(params, u)
+    # z = w − η·g = [0, −2.5, 1.7, −0.3]; soft(z, 1) = [0, −1.5, 0.7, 0]
+    np.testing.assert_allclose(new["w"], [0.0, -1.5, 0.7, 0.0], rtol=1e-6)
+    assert new["w"][0] == 0 and new["w"][3] == 0  # exact zeros
+    np.testing.assert_allclose(new["b"], 0.2, rtol=1e-6)  # bias: plain SGD step
+
+
+def test_prox_l1_matches_sklearn_lasso(x64):
+    X, y = _diabetes()
+    m, n = X.shape
+    alpha = 0.03
+    sk = Lasso(alpha=alpha, tol=1e-15, max_iter=1_000_000).fit(X, y)
+    A = np.c_[X, np.ones(m)]
+    eta = 1 / np.linalg.eigvalsh(A.T @ A / m).max()
+    opt = optax.chain(optax.sgd(eta), transforms.prox_l1(alpha * m, m=m, learning_rate=eta))
+    p = _train(opt, _squared_loss(X, y), _zeros(n), 10_000)
+    np.testing.assert_allclose(p["w"], sk.coef_, atol=1e-6)
+    np.testing.assert_allclose(p["b"], sk.intercept_, atol=1e-6)
+    zeros = np.asarray(p["w"]) == 0  # exact zeros, where Lasso has them
+    np.testing.assert_array_equal(zeros, sk.coef_ == 0)
+    assert 0 < zeros.sum() < n
+
+
+def test_prox_elastic_net_matches_sklearn(x64):
+    X, y = _diabetes()
+    m, n = X.shape
+    alpha, rho = 0.05, 0.5
+    sk = ElasticNet(alpha=alpha, l1_ratio=rho, tol=1e-15, max_iter=1_000_000).fit(X, y)
+    A = np.c_[X, np.ones(m)]
+    eta = 1 / np.linalg.eigvalsh(A.T @ A / m).max()
+    prox = transforms.prox_elastic_net(alpha * m, l1_ratio=rho, m=m, learning_rate=eta)
+    p = _train(optax.chain(optax.sgd(eta), prox), _squared_loss(X, y), _zeros(n), 10_000)
+    np.testing.assert_allclose(p["w"], sk.coef_, atol=1e-6)
+    np.testing.assert_allclose(p["b"], sk.intercept_, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(p["w"]) == 0, sk.coef_ == 0)
+    assert (sk.coef_ == 0).any()
+
+
+# ------------------------------------------------------------------------------- masks
+
+
+def test_masks_bool_pytree_callable_and_path():
+    params = {
+        "layer0": {"W": jnp.ones((2, 3)), "b": jnp.ones(2)},
+        "layer1": {"W": jnp.ones((1, 2)), "b": jnp.ones(1)},
+    }
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    eta, rate = 0.1, 0.5  # kept leaves become 1 − η·r = 0.95
+    masks = {  # mask, and which leaves it keeps: (layer0 W, layer0 b, layer1 W, layer1 b)
+        "default": (None, (1, 0, 1, 0)),
+        "prefix": ({"layer0": True, "layer1": False}, (1, 1, 0, 0)),
+        "callable": (
+            lambda p: jax.tree.map(lambda x: x.ndim == 2 and x.shape[0] > 1, p),
+            (1, 0, 0, 0),
+        ),
+        "path": (penalties.path_mask(r"layer1"), (0, 0, 1, 1)),
+    }
+    for mask, (w0, b0, w1, b1) in masks.values():
+        expected = {
+            "layer0": {"W": np.full((2, 3), 1 - 0.05 * w0), "b": np.full(2, 1 - 0.05 * b0)},
+            "layer1": {"W": np.full((1, 2), 1 - 0.05 * w1), "b": np.full(1, 1 - 0.05 * b1)},
+        }
+        for tx in [
+            optax.chain(
+                optax.sgd(eta),
+                transforms.decoupled_weight_decay(rate, learning_rate=eta, mask=mask),
+            ),
+            optax.chain(transforms.add_l2_gradient(rate * 4, m=4, mask=mask), optax.sgd(eta)),
+            optax.chain(transforms.decay_toward(zeros, rate, mask=mask), optax.sgd(eta)),
+        ]:
+            u, _ = tx.update(zeros, tx.init(params), params)
+            _close(optax.apply_updates(params, u), expected, rtol=1e-6, atol=0)
+
+
+@settings(max_examples=10)
+@given(
+    shapes=st.lists(st.sampled_from([(), (3,), (2, 3)]), min_size=1, max_size=4),
+    lam=st.floats(0.0, 10.0),
+    m=st.integers(1, 100),
+)
+def test_add_l2_gradient_is_grad_of_l2_penalty(shapes, lam, m):
+    """For any dict of leaves: the update is g + λ/m·w (w not a bias) = g + ∇ penalties.l2."""
+    rng = np.random.default_rng(len(shapes))
+    params = {f"w{i}": jnp.asarray(rng.normal(size=s), jnp.float32) for i, s in enumerate(shapes)}
+    params["b"] = jnp.ones(2)
+    grads = jax.tree.map(lambda x: 0.5 * x + 1, params)
+    tx = transforms.add_l2_gradient(lam, m=m)
+    u, _ = tx.update(grads, tx.init(params), params)
+    expected = {
+        k: np.asarray(g) + (0 if k == "b" else lam / m) * np.asarray(params[k])
+        for k, g in grads.items()
+    }
+    _close(u, expected, rtol=1e-5, atol=1e-6)
+    autodiff = jax.grad(lambda p: penalties.l2(p, lam, m=m))(params)
+    _close(u, jax.tree.map(jnp.add, grads, autodiff), rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------- λ grid: jit(vmap(...))
+
+GRID = 32
+
+
+def _grid_problem():
+    X, y = _cancer(120)
+    return X[:, :8], y
+
+
+def _make(name, lam, m, n):
+    """Optimizer ``name`` at λ (traced under vmap), in the library's convention."""
+    if name == "add_l2_gradient":
+        return optax.chain(transforms.add_l2_gradient(lam, m=m), optax.sgd(0.3, momentum=0.9))
+    if name == "decoupled_lr_scaled":
+        return optax.chain(
+            optax.adam(0.05), transforms.decoupled_weight_decay(lam / m, learning_rate=0.05)
+        )
+    if name == "decoupled_independent":
+        return optax.chain(
+            optax.adam(0.05), transforms.decoupled_weight_decay(0.05 * lam / m, lr_scaled=False)
+        )
+    if name == "prox_l1":
+        return optax.chain(optax.sgd(0.5), transforms.prox_l1(lam, m=m, learning_rate=0.5))
+    if name == "prox_elastic_net":
+        prox = transforms.prox_elastic_net(lam, l1_ratio=0.3, m=m, learning_rate=0.5)
+        return optax.chain(optax.sgd(0.5), prox)
+    if name == "decay_toward":
+        ref = {"w": jnp.full(n, 0.1), "b": jnp.zeros(())}
+        return optax.chain(transforms.decay_toward(ref, lam / m), optax.sgd(0.5))
+    raise AssertionError(name)
+
+
+NAMES = [
+    "add_l2_gradient",
+    "decoupled_lr_scaled",
+    "decoupled_independent",
+    "prox_l1",
+    "prox_elastic_net",
+    "decay_toward",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lambda_grid_vmap_equals_loop_without_recompiling(x64, name):
+    X, y = _grid_problem()
+    m, n = X.shape
+    loss = _logistic_loss(X, y)
+    traces = {"n": 0}
+
+    def fit(lam):
+        traces["n"] += 1  # runs only while tracing
+        opt = _make(name, lam, m, n)
+        p0 = _zeros(n)
+
+        def body(carry, _):
+            p, s = carry
+            u, s = opt.update(jax.grad(loss)(p), s, p)
+            return (optax.apply_updates(p, u), s), None
+
+        (p, _), _ = jax.lax.scan(body, (p0, opt.init(p0)), None, length=40)
+        return p
+
+    lams = jnp.logspace(-2, 2, GRID)
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
+        batched = jax.jit(jax.vmap(fit))
+        grid = batched(lams)
+        assert traces["n"] == 1
+        grid2 = batched(lams * 1.5)  # new values, same shape: no new trace
+        assert traces["n"] == 1
+        single = jax.jit(fit)
+        looped = [single(lam) for lam in lams]  # the Python loop, one λ at a time
+    assert traces["n"] == 2  # the batched trace + one trace of the single-λ jit
+    for i, p in enumerate(looped):
+        _close(jax.tree.map(lambda v, i=i: v[i], grid), p, rtol=1e-10, atol=1e-12)
+    assert grid["w"].shape == (GRID, n)
+    assert not np.allclose(grid["w"], grid2["w"])  # the new λ values were used
+    assert not np.allclose(grid["w"][0], grid["w"][-1])  # λ matters
+
+
+INJECT = {
+    "add_l2_gradient": (transforms.add_l2_gradient, {"lam": 1.0, "m": 100}, "lam"),
+    "decoupled_weight_decay": (
+        transforms.decoupled_weight_decay,
+        {"rate": 0.1, "learning_rate": 0.5},
+        "rate",
+    ),
+    "prox_l1": (transforms.prox_l1, {"lam": 1.0, "m": 100, "learning_rate": 0.5}, "lam"),
+    "prox_elastic_net": (
+        transforms.prox_elastic_net,
+        {"lam": 1.0, "l1_ratio": 0.5, "m": 100, "learning_rate": 0.5},
+        "lam",
+    ),
+    "decay_toward": (
+        transforms.decay_toward,
+        {"reference": {"w": jnp.ones(8), "b": jnp.zeros(())}, "rate": 0.1},
+        "rate",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(INJECT))
+def test_inject_hyperparams_vmap(x64, name):
+    """λ/rate as a hyperparameter in the optimizer state: vmapped, no recompile."""
+    factory, kwargs, hp = INJECT[name]
+    X, y = _grid_problem()
+    n = X.shape[1]
+    loss = _logistic_loss(X, y)
+    before = name.startswith("add_l2") or name.startswith("decay")
+    kwargs = {k: jnp.asarray(v) if isinstance(v, float) else v for k, v in kwargs.items()}
+    inject = optax.inject_hyperparams(factory, static_args=("mask",))(**kwargs)
+    opt = optax.chain(inject, optax.sgd(0.5)) if before else optax.chain(optax.sgd(0.5), inject)
+    where = 0 if before else 1
+    traces = {"n": 0}
+
+    def fit(value):
+        traces["n"] += 1
+        p = _zeros(n)
+        state = list(opt.init(p))
+        hps = {**state[where].hyperparams, hp: value}
+        state[where] = state[where]._replace(hyperparams=hps)
+        state = tuple(state)
+        for _ in range(10):
+            u, state = opt.update(jax.grad(loss)(p), state, p)
+            p = optax.apply_updates(p, u)
+        return p
+
+    @jax.jit
+    def direct(value):  # the factory called with the traced value itself
+        tx = factory(**{**kwargs, hp: value})
+        p = _zeros(n)
+        opt = optax.chain(tx, optax.sgd(0.5)) if before else optax.chain(optax.sgd(0.5), tx)
+        state = opt.init(p)
+        for _ in range(10):
+            u, state = opt.update(jax.grad(loss)(p), state, p)
+            p = optax.apply_updates(p, u)
+        return p
+
+    values = jnp.linspace(0.0, 2.0, GRID)
+    batched = jax.jit(jax.vmap(fit))
+    grid = batched(values)
+    batched(values + 0.5)
+    assert traces["n"] == 1
+    for i in (0, 7, GRID - 1):
+        _close(jax.tree.map(lambda v, i=i: v[i], grid), direct(values[i]), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def _tree():
+    return {"w": jnp.ones(3), "b": jnp.zeros(())}
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: transforms.add_l2_gradient(-1.0, m=10), "lam must be >= 0"),
+        (lambda: transforms.add_l2_gradient(float("nan"), m=10), "lam must be finite"),
+        (lambda: transforms.add_l2_gradient(jnp.ones(3), m=10), "lam must be a scalar"),
+        (lambda: transforms.add_l2_gradient(1.0, m=0), "m must be"),
+        (lambda: transforms.add_l2_gradient(1.0, m=None), "m .the number of training"),
+        (lambda: transforms.decoupled_weight_decay(-0.1, learning_rate=0.1), "rate must be"),
+        (lambda: transforms.decoupled_weight_decay(0.1), "learning_rate is required"),
+        (
+            lambda: transforms.decoupled_weight_decay(0.1, learning_rate=-1.0),
+            "learning_rate must be",
+        ),
+        (lambda: transforms.prox_l1(-1.0, m=10, learning_rate=0.1), "lam must be"),
+        (lambda: transforms.prox_l1(1.0, m=10, learning_rate=None), "learning_rate is required"),
+        (lambda: transforms.prox_l1(1.0, m=-3, learning_rate=0.1), "m must be"),
+        (
+            lambda: transforms.prox_elastic_net(1.0, l1_ratio=1.5, m=10, learning_rate=0.1),
+            "l1_ratio",
+        ),
+        (lambda: transforms.decay_toward(_tree(), -0.5), "rate must be"),
+        (lambda: transforms.decay_toward(None, 0.5), "reference must be"),
+    ],
+)
+def test_bad_hyperparameters(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_bad_types():
+    with pytest.raises(TypeError, match="lr_scaled must be a bool"):
+        transforms.decoupled_weight_decay(0.1, lr_scaled="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lam must be a real number"):
+        transforms.add_l2_gradient("big", m=10)
+
+
+ALL = {
+    "add_l2_gradient": lambda mask=None: transforms.add_l2_gradient(1.0, m=10, mask=mask),
+    "decoupled": lambda mask=None: transforms.decoupled_weight_decay(
+        0.1, learning_rate=0.1, mask=mask
+    ),
+    "independent": lambda mask=None: transforms.decoupled_weight_decay(
+        0.1, lr_scaled=False, mask=mask
+    ),
+    "prox_l1": lambda mask=None: transforms.prox_l1(1.0, m=10, learning_rate=0.1, mask=mask),
+    "prox_elastic_net": lambda mask=None: transforms.prox_elastic_net(
+        1.0, l1_ratio=0.5, m=10, learning_rate=0.1, mask=mask
+    ),
+    "decay_toward": lambda mask=None: transforms.decay_toward(_tree(), 0.1, mask=mask),
+}
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_params_none_is_an_error(name):
+    tx = ALL[name]()
+    state = tx.init(_tree())
+    with pytest.raises(ValueError, match="needs the current parameters"):
+        tx.update(_tree(), state, None)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_mismatched_mask_is_an_error(name):
+    with pytest.raises(ValueError, match="mask must have the structure of params"):
+        ALL[name](mask={"w": True, "kernel": False}).init(_tree())
+    with pytest.raises(ValueError, match="mask must have the structure of params"):
+        ALL[name](mask=[True, False]).init(_tree())
+    with pytest.raises(TypeError, match="mask leaves must be Python bools"):
+        ALL[name](mask={"w": 1.5, "b": False}).init(_tree())
+
+
+def test_decay_toward_mismatched_reference():
+    tx = transforms.decay_toward({"w": jnp.ones(3)}, 0.1)
+    with pytest.raises(ValueError, match="reference must have the structure of params"):
+        tx.init(_tree())
+    tx = transforms.decay_toward({"w": jnp.ones(4), "b": jnp.zeros(())}, 0.1)
+    with pytest.raises(ValueError, match="reference leaf shape"):
+        tx.init(_tree())
+
+
+# -------------------------------------------------------------------------- the figure
+
+
+def test_weight_decay_experiment_returns_data_and_png(tmp_path):
+    from regjax.experiments import weight_decay
+
+    out = tmp_path / "fig" / "weight_decay.png"
+    result = weight_decay.run(out=out, quick=True)
+    assert result.path == out
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(result.norms) == {"sgd_l2", "sgdw", "adam_l2", "adamw"}
+    assert all(v.shape == result.lams.shape for v in result.norms.values())
+    np.testing.assert_allclose(result.norms["sgd_l2"], result.norms["sgdw"], rtol=1e-12)
+    assert result.gaps["sgd"].max() < 1e-12 < 1e-2 < result.gaps["adam"].min()
+    assert np.all(np.diff(result.norms["sgd_l2"]) < 0)  # more λ, smaller weights
