@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import jax
 
@@ -26,12 +25,9 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from benchcommon import record  # noqa: E402
 
 from regjax import solvers  # noqa: E402
-
-sys_path = Path(__file__).resolve().parent
-RESULTS = sys_path / "RESULTS.md"
-START, END = "<!-- bench_efficiency:start -->", "<!-- bench_efficiency:end -->"
 
 
 def best_time(fn, *args, repeats: int) -> float:
@@ -117,13 +113,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_record:
-        block = f"{START}\n{text}\n{END}"
-        old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if START in old and END in old:
-            new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-        else:
-            new = old.rstrip() + "\n\n## Batched gradient kernel efficiency\n\n" + block + "\n"
-        RESULTS.write_text(new)
+        record("bench_efficiency", "Batched gradient kernel efficiency", text)
 
 
 if __name__ == "__main__":

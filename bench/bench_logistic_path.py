@@ -20,12 +20,8 @@ extrapolated (marked ``*``).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import time
 import warnings
-from pathlib import Path
 
 import jax
 
@@ -34,23 +30,13 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+from benchcommon import machine_line, record  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from regjax import costs, solvers  # noqa: E402
 
 TOL = 1e-8
-RESULTS = Path(__file__).with_name("RESULTS.md")
-START, END = "<!-- bench_logistic_path:start -->", "<!-- bench_logistic_path:end -->"
-
-
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        match = re.search(r"model name\s*:\s*(.+)", text)
-        return match.group(1).strip() if match else platform.processor()
-    except OSError:
-        return platform.processor() or "unknown CPU"
 
 
 def make_data(m: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +90,24 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int) -> list[dic
         print(f"  {name:<34} {seconds:9.2f}s{star}  max|Δw| {rows[-1]['diff']:.1e}  "
               f"max|∇J| {gmax:.1e} {note}", flush=True)  # fmt: skip
 
-    # scikit-learn first: newton-cholesky is the reference solution for the diffs.
+    Xj, yj, lj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
+
+    # regjax first, on a machine no other method has touched yet (scikit-learn's BLAS and
+    # OpenMP threads were seen to slow the XLA runs that came right after them by
+    # 10-30%): compile once (first call), then the best of `repeats` warm runs.
+    start = time.perf_counter()
+    jax.block_until_ready(solvers.logistic_path(Xj, yj, lj, tol=TOL))
+    first = time.perf_counter() - start
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        path, info = solvers.logistic_path(Xj, yj, lj, tol=TOL, return_info=True)
+        jax.block_until_ready(path)
+        runs.append(time.perf_counter() - start)
+    ours = {g: (np.asarray(path["w"][g]), float(path["b"][g])) for g in range(G)}
+    note = (f"Newton its ≤ {int(info.iterations.max())}, {int(info.cg_iterations)} block CG "
+            f"its, runs {', '.join(f'{r:.2f}' for r in runs)}s")  # fmt: skip
+    # newton-cholesky is the reference solution for the diffs.
     for solver in ("newton-cholesky", "newton-cg", "lbfgs"):
 
         def fit_sklearn(g, solver=solver):
@@ -120,22 +123,7 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int) -> list[dic
             reference.update({g: s[0] for g, s in sols.items()})
         record(f"scikit-learn loop, {solver}", seconds, 0.0, sols, extra)
 
-    Xj, yj, lj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
-
-    # regjax: compile once (first call), then the best of `repeats` warm runs.
-    start = time.perf_counter()
-    jax.block_until_ready(solvers.logistic_path(Xj, yj, lj, tol=TOL))
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        path, info = solvers.logistic_path(Xj, yj, lj, tol=TOL, return_info=True)
-        jax.block_until_ready(path)
-        runs.append(time.perf_counter() - start)
-    sols = {g: (np.asarray(path["w"][g]), float(path["b"][g])) for g in range(G)}
-    note = (f"Newton its ≤ {int(info.iterations.max())}, {int(info.cg_iterations)} block CG "
-            f"its, runs {', '.join(f'{r:.2f}' for r in runs)}s")  # fmt: skip
-    record("regjax logistic_path", min(runs), first - min(runs), sols, False, note)
+    record("regjax logistic_path", min(runs), first - min(runs), ours, False, note)
 
     p0 = {"w": jnp.zeros(n), "b": jnp.zeros(())}
 
@@ -200,17 +188,6 @@ def table(rows: list[dict], m: int, n: int, G: int) -> str:
     return "\n".join(lines)
 
 
-def record_results(text: str) -> None:
-    block = f"{START}\n{text}\n{END}"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-    else:
-        new = old.rstrip() + "\n\n## L2 logistic regression path (`solvers.logistic_path`)\n\n"
-        new += block + "\n"
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes, seconds")
@@ -220,12 +197,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
     shapes = [(2000, 40, 16), (1000, 20, 8)] if args.quick else [(20000, 200, 64), (8000, 120, 32)]
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    header = (
-        f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average at start {load:.2f}; "
-        f"jax {jax.__version__} ({jax.default_backend()}), "
-        f"{time.strftime('%Y-%m-%d %H:%M')}" + (" (--quick)" if args.quick else "")
-    )
+    header = machine_line(args.quick)
     print(header)
     sections = [header]
     for m, n, G in shapes:
@@ -236,7 +208,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_record:
-        record_results(text)
+        record("bench_logistic_path", "L2 logistic regression path", text)
 
 
 if __name__ == "__main__":

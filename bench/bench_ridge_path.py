@@ -5,16 +5,13 @@ regjax: ``closed_form.ridge_path`` (one SVD, then O(n·r) per λ) and
 scikit-learn: a loop of ``Ridge(alpha)`` (solver "cholesky", one solve per λ) and
 ``RidgeCV(alphas)`` (efficient LOO over the grid, refits the best α).
 
-Usage: python bench/bench_ridge_path.py [--quick] [--record]
+Usage: python bench/bench_ridge_path.py [--quick] [--no-record]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
-from pathlib import Path
 
 import jax
 
@@ -22,21 +19,10 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from benchcommon import machine_line, record  # noqa: E402
 from sklearn.linear_model import Ridge, RidgeCV  # noqa: E402
 
 from regjax import closed_form, data  # noqa: E402
-
-RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def best_of(fn, repeat: int) -> float:
@@ -51,7 +37,7 @@ def best_of(fn, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="m=2000, n=100, 20 λ")
-    parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
     m, n, G = (2000, 100, 20) if args.quick else (20_000, 500, 100)
     d = data.make_regression(m, n, seed=0, correlation=0.3, noise=5.0)
@@ -91,9 +77,8 @@ def main() -> None:
         ("sklearn RidgeCV(alphas) (LOO, best refit)", t_cv, "LOO", "reference"),
     ]
     header = (
-        f"### Ridge path: m={m}, n={n}, {G} λ, float64\n\n"
-        f"{cpu_model()}, {os.cpu_count()} cores; jax {jax.__version__}, "
-        f"device {jax.devices()[0].platform}; regjax compile {compile_s:.2f}s (excluded)\n\n"
+        f"{machine_line(args.quick)}\n\n**m={m}, n={n}, {G} λ log-spaced over [1e-3, 1e5], "
+        f"float64**; regjax compile {compile_s:.2f}s (excluded)\n\n"
         "| method | seconds | gives | max rel. coef diff to Ridge |\n|---|---|---|---|\n"
     )
     table = header + "".join(
@@ -104,10 +89,8 @@ def main() -> None:
         f"regjax LOO vs RidgeCV: {t_cv / t_loo:.1f}× faster.\n"
     )
     print(table)
-    if args.record:
-        with RESULTS.open("a") as f:
-            flag = " --quick" if args.quick else ""
-            f.write(f"\n{table}\nReproduce: `.venv/bin/python bench/bench_ridge_path.py{flag}`\n")
+    if not args.no_record:
+        record("bench_ridge_path", "Ridge path", table)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from regjax import _checks, penalties
@@ -100,25 +99,11 @@ def _cast(value: Any, like: jax.Array) -> jax.Array:
     return jnp.asarray(value).astype(like.dtype)
 
 
-def _is_bool_tree(mask: Any) -> bool:
-    leaves = jax.tree.leaves(mask)
-    return bool(leaves) and all(
-        isinstance(leaf, bool | np.bool_) or getattr(leaf, "dtype", None) == np.bool_
-        for leaf in leaves
-    )
-
-
 def _masked(inner: optax.GradientTransformation, mask: Any) -> optax.GradientTransformation:
     """``optax.masked(inner, ...)`` with the mask resolved as in :mod:`regjax.penalties`."""
 
-    resolved = mask
-    if mask is not None and _is_bool_tree(mask):
-        # a boolean pytree that is also callable (an Equinox module) is a pytree, not a rule
-        def resolved(_: Any) -> Any:
-            return mask
-
     def mask_tree(tree: Any) -> Any:
-        flags = penalties.resolve_mask(tree, resolved)  # ValueError/TypeError if mismatched
+        flags = penalties.resolve_mask(tree, mask)  # ValueError/TypeError if mismatched
         return jax.tree.unflatten(jax.tree.structure(tree), flags)
 
     return optax.masked(inner, mask_tree)
