@@ -25,7 +25,7 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from benchcommon import record  # noqa: E402
+from _benchcommon import record  # noqa: E402
 
 from regjax import solvers  # noqa: E402
 

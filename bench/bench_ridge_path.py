@@ -19,7 +19,7 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from benchcommon import machine_line, record  # noqa: E402
+from _benchcommon import machine_line, record  # noqa: E402
 from sklearn.linear_model import Ridge, RidgeCV  # noqa: E402
 
 from regjax import closed_form, data  # noqa: E402

@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _witnesses import assert_three_witnesses, assert_trees_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jax.test_util import check_grads
 
 import regjax as rj
 from regjax import closed_form, costs, losses, models, penalties
@@ -32,43 +32,6 @@ JITTED = {
 
 # ---------------------------------------------------------------------------------------
 # helpers
-
-
-def _assert_trees_close(actual, expected, rtol):
-    """Leafwise |a − e| ≤ rtol·max|e| (max over the whole tree)."""
-    assert jax.tree.structure(actual) == jax.tree.structure(expected)
-    scale = max(float(np.max(np.abs(e), initial=0.0)) for e in jax.tree.leaves(expected))
-    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
-        assert np.shape(a) == np.shape(e)
-        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=rtol * scale)
-
-
-def _with_closed_vjp(cost, closed, args):
-    """``cost(·, *args)`` whose reverse-mode derivative is the closed form."""
-
-    @jax.custom_vjp
-    def f(p):
-        return cost(p, *args)
-
-    def fwd(p):
-        return cost(p, *args), p
-
-    def bwd(p, ct):
-        return (jax.tree.map(lambda g: ct * g, closed(p, *args)),)
-
-    f.defvjp(fwd, bwd)
-    return f
-
-
-def assert_three_witnesses(cost, closed, params, *args):
-    """Closed form = jax.grad (1e-10) = central differences (1e-6), two ways."""
-    report = rj.check_grad(cost, closed, params, *args)
-    assert report.ok, report
-    assert report.max_rel_err <= 1e-10, report
-    assert report.numerical_max_rel_err <= 1e-6, report
-    _assert_trees_close(closed(params, *args), jax.grad(cost)(params, *args), rtol=1e-10)
-    for f in (lambda p: cost(p, *args), _with_closed_vjp(cost, closed, args)):
-        check_grads(f, (params,), order=1, modes=["rev"], rtol=1e-6, atol=1e-9)
 
 
 def _normal(rng, *shape):
@@ -98,7 +61,7 @@ def test_linear_regression_grad(x64, m, n, k, lam, seed):
         "w": np.asarray(X).T @ r / m + lam * np.asarray(params["w"]) / m,
         "b": np.sum(r, axis=0) / m,
     }
-    _assert_trees_close(closed_form.linear_regression_grad(params, X, y, lam), expected, 1e-12)
+    assert_trees_close(closed_form.linear_regression_grad(params, X, y, lam), expected, 1e-12)
     assert_three_witnesses(*JITTED["linear_regression"], params, X, y, lam)
 
 
@@ -252,15 +215,15 @@ def test_ridge_solution_under_duplicated_data(x64, rng):
     once = closed_form.ridge_solution(Xj, yj, lam)
     for r in (2, 5):
         Xd, yd = jnp.asarray(np.tile(X, (r, 1))), jnp.asarray(np.tile(y, r))
-        _assert_trees_close(closed_form.ridge_solution(Xd, yd, r * lam), once, 1e-10)
-        _assert_trees_close(
+        assert_trees_close(closed_form.ridge_solution(Xd, yd, r * lam), once, 1e-10)
+        assert_trees_close(
             closed_form.ridge_solution(Xd, yd, lam),
             closed_form.ridge_solution(Xj, yj, lam / r),
             1e-10,
         )
         same_lam = closed_form.ridge_solution(Xd, yd, lam)
         assert float(jnp.max(jnp.abs(same_lam["w"] - once["w"]))) > 1e-4  # it does move
-        _assert_trees_close(
+        assert_trees_close(
             closed_form.ridge_solution(Xd, yd, 0.0), closed_form.ridge_solution(Xj, yj, 0.0), 1e-10
         )
         # numpy: the r-fold data set with λ·r is the same least-squares problem
@@ -283,12 +246,12 @@ def test_ridge_path_equals_a_loop_of_ridge_solution(x64, rng, k):
     assert path["b"].shape == (len(lams), *out)
     for i, lam in enumerate(lams):
         sol = closed_form.ridge_solution(jnp.asarray(X), jnp.asarray(y), float(lam))
-        _assert_trees_close({"w": path["w"][i], "b": path["b"][i]}, sol, 1e-10)
+        assert_trees_close({"w": path["w"][i], "b": path["b"][i]}, sol, 1e-10)
     # ... and a vmap of ridge_solution over a traced λ, under jit
     batched = jax.jit(jax.vmap(closed_form.ridge_solution, in_axes=(None, None, 0)))(
         jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
     )
-    _assert_trees_close(batched, path, 1e-10)
+    assert_trees_close(batched, path, 1e-10)
 
 
 def test_ridge_path_rank_deficient_at_lambda_zero_is_the_minimum_norm_solution(x64, rng):

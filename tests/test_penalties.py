@@ -16,11 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _witnesses import assert_three_witnesses, assert_trees_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jax.test_util import check_grads
 
-import regjax as rj
 from regjax import closed_form, penalties
 
 PENALTIES = ("l2", "l1", "elastic_net")
@@ -148,43 +147,6 @@ def _penalty_fns(penalty, *, m, scale, mask):
     return (lambda p, lam: fn(p, lam, **kw)), (lambda p, lam: grad(p, lam, **kw))
 
 
-def _assert_trees_close(actual, expected, rtol):
-    """Leafwise |a − e| ≤ rtol·max|e| (max over the whole tree, floored at tiny)."""
-    assert jax.tree.structure(actual) == jax.tree.structure(expected)
-    scale = max([float(np.max(np.abs(e), initial=0.0)) for e in jax.tree.leaves(expected)])
-    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
-        assert np.shape(a) == np.shape(e)
-        np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=rtol * scale)
-
-
-def _with_closed_vjp(cost, closed, args):
-    """``cost(·, *args)`` whose reverse-mode derivative is the closed form."""
-
-    @jax.custom_vjp
-    def f(p):
-        return cost(p, *args)
-
-    def fwd(p):
-        return cost(p, *args), p
-
-    def bwd(p, ct):
-        return (jax.tree.map(lambda g: ct * g, closed(p, *args)),)
-
-    f.defvjp(fwd, bwd)
-    return f
-
-
-def assert_three_witnesses(cost, closed, params, *args):
-    """Closed form = jax.grad (1e-10) = central differences (1e-6), two ways."""
-    report = rj.check_grad(cost, closed, params, *args)
-    assert report.ok, report
-    assert report.max_rel_err <= 1e-10, report
-    assert report.numerical_max_rel_err <= 1e-6, report
-    _assert_trees_close(closed(params, *args), jax.grad(cost)(params, *args), rtol=1e-10)
-    for f in (lambda p: cost(p, *args), _with_closed_vjp(cost, closed, args)):
-        check_grads(f, (params,), order=1, modes=["rev"], rtol=1e-6, atol=1e-9)
-
-
 # ---------------------------------------------------------------------------------------
 # random pytrees
 
@@ -268,7 +230,7 @@ def test_penalty_gradient_three_witnesses(x64, penalty, scale, tree, mask_kind, 
     # the library agrees with the numpy formulas (mask and λ worked out independently)
     value, grads = _numpy_penalty(penalty, params, lams, flags, _divisor(scale, m, flags, params))
     np.testing.assert_allclose(float(cost(params, lam)), value, rtol=1e-12, atol=1e-300)
-    _assert_trees_close(
+    assert_trees_close(
         closed(params, lam), jax.tree.unflatten(jax.tree.structure(params), grads), 1e-12
     )
     assert_three_witnesses(cost, closed, params, lam)
@@ -303,8 +265,8 @@ def test_penalty_grid_on_mlp_tree(x64, penalty, scale):
         value, grads = _numpy_penalty(penalty, params, lams, flags, d)
         np.testing.assert_allclose(float(cost(params, lam)), value, rtol=1e-12)
         expected = jax.tree.unflatten(jax.tree.structure(params), grads)
-        _assert_trees_close(closed(params, lam), expected, 1e-12)
-        _assert_trees_close(closed(params, lam), jax.grad(cost)(params, lam), 1e-10)
+        assert_trees_close(closed(params, lam), expected, 1e-12)
+        assert_trees_close(closed(params, lam), jax.grad(cost)(params, lam), 1e-10)
         if i == rotation:
             assert_three_witnesses(cost, closed, params, lam)
 
@@ -321,7 +283,7 @@ def test_l1_subgradient_is_zero_at_zero(x64, penalty, scale):
         assert float(g["w"][2]) == 0.0
         assert float(g["b"]) == 0.0
         assert float(g["w"][1]) < 0.0 < float(g["w"][3])
-    _assert_trees_close(g_closed, g_auto, 1e-12)
+    assert_trees_close(g_closed, g_auto, 1e-12)
     # the subdifferential at 0 for L1 is [−λ/d, λ/d]; 0 lies inside it.
     d = {"per_example": 4, "sum": 1, "per_param": 4}[scale]
     assert -2.0 / d <= float(g_closed["w"][0]) <= 2.0 / d

@@ -256,7 +256,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``regjax`` command; returns the exit status."""
+    """Run the ``regjax`` command; returns the exit status (0 ok, 1 a failed check,
+    2 bad input).
+
+    Example:
+      >>> main(["convert", "1e-4", "--from", "keras_l2", "--to", "ng", "--m", "50000"])
+      ... # doctest: +ELLIPSIS
+      keras_l2 = 0.0001  ->  c = 0.0002 ...
+      ng          10 ...
+      0
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     try:

@@ -25,6 +25,21 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(
+    plt: Any, fig: Any, ax: Any, path: str | Path, xlabel: str, ylabel: str, title: str
+) -> Path:
+    """Log λ axis, labels, grid; write the PNG and close the figure."""
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(Path(path))
+    plt.close(fig)
+    return Path(path)
+
+
 def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str = "loss") -> Path:
     """Plot training and validation loss (mean ± one standard deviation over the folds)
     against λ, marking the best λ and the one-standard-error λ; save a PNG.
@@ -37,6 +52,16 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
 
     Returns:
       The path written.
+
+    Example:
+      >>> import tempfile, pathlib
+      >>> from regjax.sweep import CVResult
+      >>> lams = np.array([10.0, 1.0, 0.1])
+      >>> cv = CVResult(lams, np.array([0.5, 0.3, 0.2]), np.array([0.55, 0.35, 0.4]),
+      ...               np.full(3, 0.05), 1.0, 1.0, np.zeros((2, 3)))
+      >>> out = pathlib.Path(tempfile.mkdtemp()) / "cv.png"
+      >>> validation_curve(cv, out).read_bytes()[:4]
+      b'\x89PNG'
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
@@ -48,17 +73,8 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
     )
     ax.axvline(cv.best_lam, color="k", ls="--", lw=1, label=f"best λ = {cv.best_lam:.3g}")
     ax.axvline(cv.lam_1se, color="gray", ls=":", lw=1.5, label=f"1-SE λ = {cv.lam_1se:.3g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("λ  (cost = mean loss + λ/(2m)·‖w‖²)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, "λ  (cost = mean loss + λ/(2m)·‖w‖²)", ylabel, title)
 
 
 def coefficient_paths(
@@ -75,6 +91,12 @@ def coefficient_paths(
 
     Returns:
       The path written.
+
+    Example:
+      >>> import tempfile, pathlib
+      >>> out = pathlib.Path(tempfile.mkdtemp()) / "path.png"
+      >>> coefficient_paths([1.0, 10.0], [[2.0, -1.0], [1.0, -0.5]], out).exists()
+      True
     """
     plt = _pyplot()
     lams = np.asarray(lams)
@@ -84,13 +106,4 @@ def coefficient_paths(
     for lam in marks:
         ax.axvline(lam, color="k", ls="--", lw=1)
     ax.axhline(0, color="k", lw=0.5)
-    ax.set_xscale("log")
-    ax.set_xlabel("λ")
-    ax.set_ylabel("coefficient")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, "λ", "coefficient", title)

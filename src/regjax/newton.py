@@ -196,6 +196,15 @@ def newton_cg_path(
 
     Returns:
       ``(W, b, info)`` with W (n, K, G), b (K, G) and a :class:`PathInfo`.
+
+    Example:
+      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0.0, 0.0, 1.0, 1.0])
+      >>> W, b, info = newton_cg_path(binary_family, X, X.T, y[:, None, None],
+      ...                             jnp.array([1.0, 100.0]), jnp.zeros(1),
+      ...                             tol=jnp.array(1e-5), max_iter=jnp.array(50),
+      ...                             max_cg=jnp.array(50))
+      >>> W.shape, bool(info.converged.all()), bool(W[0, 0, 0] > W[0, 0, 1] > 0)
+      ((1, 1, 2), True, True)
     """
     ops = _Ops(X, XT, lams, Y.shape[1], X.dtype)
     # The CG solve only needs a relative residual of η ≥ ~1e-4 (the forcing term), so

@@ -197,6 +197,11 @@ def run(
 
     Returns:
       A :class:`PathReport`; its CV scores are the unregularized mean data loss.
+
+    Example:
+      >>> report = run("diabetes", num=4, folds=3)   # ridge path, exact
+      >>> report.model, report.cv.val.shape, report.path["w"].shape
+      ('linear', (3, 4), (4, 10))
     """
     ds = data.load(dataset) if isinstance(dataset, str) else dataset
     model = model or DEFAULT_MODEL[ds.task]
