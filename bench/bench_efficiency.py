@@ -1,13 +1,14 @@
 """How close the batched logistic gradient kernel gets to this machine's matmul peak.
 
-The kernel is the whole-grid gradient of :mod:`regjax.newton`, for G values of λ at once:
+The kernel is the whole-grid gradient of regjax's batched Newton-CG (``regjax._newton``),
+for G values of λ at once:
 
     Z = X W + b;  ∇W = Xᵀ(σ(Z) − y)/m + (λ/m)·W;  ∇b = mean(σ(Z) − y)
 
 two GEMMs (4·m·n·G flops) and O(m·G) elementwise work. Its achieved FLOP/s is divided
 by the FLOP/s of a plain dense GEMM X @ V of the same shapes, measured in the same
 process (the "peak" this machine's XLA reaches at those shapes). Also reported: time
-per λ of the kernel and of a full ``solvers.logistic_path`` solve for growing G.
+per λ of the kernel and of a full ``paths.logistic`` solve for growing G.
 
     python bench/bench_efficiency.py            # m=20000, n=200
     python bench/bench_efficiency.py --quick    # m=2000, n=50
@@ -27,7 +28,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from _benchcommon import record  # noqa: E402
 
-from regjax import solvers  # noqa: E402
+from regjax import paths  # noqa: E402
 
 
 def best_time(fn, *args, repeats: int) -> float:
@@ -52,7 +53,7 @@ def gemm_t(XT, R):
 
 @jax.jit
 def grad_kernel(X, XT, y, W, b, lams):
-    """As in regjax.newton: X and its stored transpose XT (a plain GEMM for Xᵀ R)."""
+    """As in regjax._newton: X and its stored transpose XT (a plain GEMM for Xᵀ R)."""
     m = X.shape[0]
     R = jax.nn.sigmoid(X @ W + b) - y[:, None]
     return XT @ R / m + lams / m * W, jnp.mean(R, axis=0)
@@ -78,7 +79,7 @@ def main() -> None:
         + (" (--quick)" if args.quick else ""),
         "",
         "| G | GEMM peak GFLOP/s | gradient kernel GFLOP/s | fraction of peak | "
-        "fraction of its two GEMMs alone | kernel ms per λ | logistic_path ms per λ |",
+        "fraction of its two GEMMs alone | kernel ms per λ | paths.logistic ms per λ |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     print(lines[0], flush=True)
@@ -94,7 +95,7 @@ def main() -> None:
         achieved = 4 * m * n * G / t_kernel / 1e9
         path_ms = "—"
         if G in path_Gs:
-            t_path = best_time(lambda lams: solvers.logistic_path(X, y, lams), lams,
+            t_path = best_time(lambda lams: paths.logistic(X, y, lams), lams,
                                repeats=max(1, args.repeats // 2))  # fmt: skip
             path_ms = f"{1e3 * t_path / G:.2f}"
         lines.append(

@@ -3,7 +3,7 @@
 Every method solves the same problems, mean log-loss + λ/(2m)‖w‖² (scikit-learn's
 C = 1/λ), for every λ of a log grid, to a gradient tolerance of 1e-8:
 
-- regjax ``solvers.logistic_path`` (all λ in one batched Newton-CG solve);
+- regjax ``paths.logistic`` (all λ in one batched Newton-CG solve);
 - a loop of scikit-learn ``LogisticRegression(C=1/λ, tol=1e-8)`` per solver;
 - ``jax.vmap`` of an ``optax.lbfgs`` fit over λ (``regjax.solvers.optax_fit``);
 - a Python loop of one jitted single-λ ``optax.lbfgs`` fit.
@@ -34,7 +34,7 @@ from _benchcommon import machine_line, record  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from regjax import costs, solvers  # noqa: E402
+from regjax import costs, paths, solvers  # noqa: E402
 
 TOL = 1e-8
 
@@ -96,17 +96,17 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int) -> list[dic
     # OpenMP threads were seen to slow the XLA runs that came right after them by
     # 10-30%): compile once (first call), then the best of `repeats` warm runs.
     start = time.perf_counter()
-    jax.block_until_ready(solvers.logistic_path(Xj, yj, lj, tol=TOL))
+    jax.block_until_ready(paths.logistic(Xj, yj, lj, tol=TOL))
     first = time.perf_counter() - start
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()
-        path, info = solvers.logistic_path(Xj, yj, lj, tol=TOL, return_info=True)
-        jax.block_until_ready(path)
+        path = jax.block_until_ready(paths.logistic(Xj, yj, lj, tol=TOL))
         runs.append(time.perf_counter() - start)
-    ours = {g: (np.asarray(path["w"][g]), float(path["b"][g])) for g in range(G)}
-    note = (f"Newton its ≤ {int(info.iterations.max())}, {int(info.cg_iterations)} block CG "
-            f"its, runs {', '.join(f'{r:.2f}' for r in runs)}s")  # fmt: skip
+    assert bool(path.converged.all()), "regjax did not converge on every λ"
+    ours = {g: (np.asarray(path.params["w"][g]), float(path.params["b"][g])) for g in range(G)}
+    note = (f"Newton its ≤ {int(path.iterations.max())}, "
+            f"runs {', '.join(f'{r:.2f}' for r in runs)}s")  # fmt: skip
     # newton-cholesky is the reference solution for the diffs.
     for solver in ("newton-cholesky", "newton-cg", "lbfgs"):
 
@@ -123,7 +123,7 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int) -> list[dic
             reference.update({g: s[0] for g, s in sols.items()})
         record(f"scikit-learn loop, {solver}", seconds, 0.0, sols, extra)
 
-    record("regjax logistic_path", min(runs), first - min(runs), ours, False, note)
+    record("regjax paths.logistic", min(runs), first - min(runs), ours, False, note)
 
     p0 = {"w": jnp.zeros(n), "b": jnp.zeros(())}
 

@@ -1,4 +1,8 @@
-"""The ``regjax`` command: ``check``, ``convert`` and ``--help``."""
+"""The ``regjax`` command: ``sweep``, ``check``, ``convert``, ``--help`` and ``--version``.
+
+The job behind ``regjax sweep``, :func:`regjax.cli.sweep.cross_validated_path`, is
+tested here too.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,14 @@ import re
 import subprocess
 import sys
 
+import jax.numpy as jnp
+import numpy as np
 import pytest
+from _helpers import PNG_MAGIC
 
+import regjax
 from regjax import checking, cli
+from regjax.cli.sweep import MODELS, cross_validated_path
 from regjax.conventions import CONVENTIONS
 
 
@@ -20,6 +29,94 @@ def _rows(out: str) -> dict[str, list[str]]:
         if cells and cells[0]:
             rows[cells[0]] = cells[1:]
     return rows
+
+
+# --- sweep: the job ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dataset", "model", "penalty"),
+    [
+        ("breast_cancer", "logistic", "l2"),
+        ("diabetes", "linear", "l2"),
+        ("diabetes", "linear", "l1"),
+        ("digits", "softmax", "l2"),
+    ],
+)
+def test_run_reports_a_consistent_cross_validated_path(x64, dataset, model, penalty):
+    report = cross_validated_path(dataset, penalty=penalty, num=5, folds=3, min_ratio=1e-3)
+    assert report.model == model and model in MODELS
+    cv = report.cv
+    assert cv.lams.shape == (5,) and np.all(np.diff(cv.lams) < 0)
+    assert cv.val.shape == (3, 5)
+    assert cv.best_lam in cv.lams and cv.lam_1se >= cv.best_lam
+    assert np.all(np.isfinite(cv.val_mean)) and np.all(cv.train <= cv.val_mean + 1e-12)
+    assert report.path.params["w"].shape[0] == 5
+    if model == "linear" and penalty == "l2":
+        assert report.loo is not None and report.loo.shape == (5,)
+    if model != "linear":
+        assert report.val_error is not None and np.all(
+            (0 <= report.val_error) & (report.val_error <= 1)
+        )
+
+
+def test_run_rejects_a_model_that_does_not_fit_the_data():
+    with pytest.raises(ValueError, match="model"):
+        cross_validated_path("diabetes", model="logistic")
+    with pytest.raises(ValueError, match=r"penalty must be one of \['elastic_net', 'l1', 'l2'\]"):
+        cross_validated_path("digits", penalty="l3")
+
+
+def test_best_lambda_of_the_path_minimizes_validation_loss(x64):
+    report = cross_validated_path("diabetes", num=6, folds=3)
+    g = int(np.argmin(report.cv.val_mean))
+    assert report.cv.best_lam == pytest.approx(float(jnp.asarray(report.cv.lams)[g]))
+
+
+# --- sweep: the command -----------------------------------------------------------------
+
+
+def test_cli_sweep_quick_prints_a_table_and_writes_figures(tmp_path, capsys):
+    assert cli.main(["sweep", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "breast_cancer" in out and "val loss" in out and "chosen λ" in out
+    assert "best" in out
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert pngs == [
+        "breast_cancer_logistic_l2_path.png",
+        "breast_cancer_logistic_l2_validation.png",
+    ]
+    assert all((tmp_path / p).read_bytes()[:8] == PNG_MAGIC for p in pngs)
+
+
+def test_cli_sweep_progress_goes_to_stderr(tmp_path, capsys):
+    assert cli.main(["sweep", "--quick", "--no-figures", "--data", "diabetes"]) == 0
+    captured = capsys.readouterr()
+    assert "LOO" in captured.out
+    assert "cross-validation" in captured.err and "[" in captured.err
+
+
+def test_cli_sweep_elastic_net_prints_a_table_with_a_chosen_column(capsys):
+    argv = ["sweep", "--quick", "--quiet", "--no-figures", "--penalty", "elastic_net"]
+    assert cli.main([*argv, "--data", "diabetes"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    header = next(line for line in lines if line.startswith("λ"))
+    columns = re.split(r"\s{2,}", header.strip())
+    assert columns[0] == "λ" and columns[-1] == "chosen"
+    assert "val loss" in columns
+    assert "LOO ½MSE" not in columns  # leave-one-out is the ridge path's, not the elastic net's
+    rule = lines[lines.index(header) + 1]
+    assert set(rule) <= {"-", " "}
+    body = lines[lines.index(header) + 2 : lines.index(header) + 2 + 8]  # --quick: 8 λ
+    assert len(body) == 8 and all(re.match(r"^\d", row) for row in body)
+    assert any(re.search(r"\bbest\b", row) for row in body)
+    assert "elastic_net" in captured.out and "ρ = 0.5" in captured.out
+    assert "chosen λ" in captured.out
+    assert captured.err == ""  # --quiet: no progress bar
+
+
+# --- check and convert ------------------------------------------------------------------
 
 
 def test_check_prints_a_passing_row_for_every_builtin_case(capsys):
@@ -164,7 +261,14 @@ def test_usage_errors_exit_2(capsys, argv):
     assert "usage: regjax" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["check", "convert"])
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"regjax {regjax.__version__}"
+
+
+@pytest.mark.parametrize("command", ["check", "convert", "sweep"])
 def test_subcommand_help(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -173,6 +277,10 @@ def test_subcommand_help(capsys, command):
     assert f"usage: regjax {command}" in out
     if command == "check":
         assert "--seed" in out and "--lam" in out
+    elif command == "sweep":
+        assert "--data" in out and "--penalty" in out and "--l1-ratio" in out
+        for penalty in ("l2", "l1", "elastic_net"):
+            assert penalty in out
     else:
         assert "--from" in out and "--to" in out
         for name in CONVENTIONS:  # the help lists every convention name
@@ -189,7 +297,7 @@ def test_python_m_regjax_help():
     )
     assert result.returncode == 0, result.stderr
     assert "usage: regjax" in result.stdout
-    for command in ("check", "convert"):
+    for command in ("check", "convert", "sweep"):
         assert command in result.stdout
 
 

@@ -4,7 +4,8 @@ Each built-in cost's hand-derived gradient is held against ``jax.grad`` (rtol 1e
 against central differences through ``rj.check_grad`` (rtol 1e-6) and through
 ``jax.test_util.check_grads`` — for autodiff and for the closed form wrapped in a
 ``jax.custom_vjp`` — on random problems drawn by hypothesis. The ridge solutions are
-compared with an independent numpy least-squares solve.
+compared with an independent numpy least-squares solve, the ridge path and its exact
+leave-one-out and GCV errors with scikit-learn and the explicit hat matrix.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import pytest
 from _witnesses import assert_three_witnesses, assert_trees_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import Ridge, RidgeCV
 
 import regjax as rj
-from regjax import closed_form, costs, losses, models, penalties
+from regjax import closed_form, costs, data, losses, models, penalties
 
 LAMS = st.one_of(st.just(0.0), st.sampled_from((0.05, 0.7, 3.0, 25.0)))
 SEEDS = st.integers(0, 2**32 - 1)
@@ -285,6 +287,41 @@ def test_ridge_solution_rank_deficient_at_lambda_zero_is_the_minimum_norm_fit(x6
     expected = np.linalg.pinv(Xc) @ yc  # numpy's minimum-norm least squares
     np.testing.assert_allclose(sol["w"], expected, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(sol["b"], y.mean() - X.mean(axis=0) @ expected, rtol=1e-8)
+
+
+def test_ridge_path_matches_sklearn_ridge(x64):
+    d = data.load_diabetes()
+    lams = np.logspace(-3, 4, 15)
+    path = closed_form.ridge_path(d.X, d.y, lams)
+    for g, lam in enumerate(lams):
+        model = Ridge(alpha=lam, solver="svd").fit(d.X, d.y)  # α = λ (ng → sklearn: λ/m·m)
+        np.testing.assert_allclose(path["w"][g], model.coef_, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(path["b"][g], model.intercept_, rtol=1e-8)
+
+
+def test_ridge_loo_matches_sklearn_ridgecv_and_brute_force(x64):
+    d = data.make_regression(40, 5, seed=8, noise=0.5)
+    lams = np.logspace(-2, 2, 6)
+    loo, _ = closed_form.ridge_loo_gcv(d.X, d.y, lams)
+    cv = RidgeCV(alphas=lams, store_cv_results=True).fit(d.X, d.y)
+    np.testing.assert_allclose(loo, cv.cv_results_.mean(axis=0), rtol=1e-9)
+    errors = []
+    for i in range(40):
+        keep = np.arange(40) != i
+        model = Ridge(alpha=lams[2], solver="cholesky").fit(d.X[keep], d.y[keep])
+        errors.append((model.predict(d.X[i : i + 1])[0] - d.y[i]) ** 2)
+    np.testing.assert_allclose(loo[2], np.mean(errors), rtol=1e-9)
+
+
+def test_ridge_gcv_matches_the_explicit_hat_matrix(x64):
+    d = data.make_regression(30, 4, seed=9)
+    lams = np.array([0.1, 3.0, 50.0])
+    _, gcv = closed_form.ridge_loo_gcv(d.X, d.y, lams)
+    A = np.c_[np.ones(30), d.X]
+    for g, lam in enumerate(lams):
+        H = A @ np.linalg.solve(A.T @ A + np.diag([0.0] + [lam] * 4), A.T)
+        e = d.y - H @ d.y
+        np.testing.assert_allclose(gcv[g], np.mean(e**2) / (1 - np.trace(H) / 30) ** 2, rtol=1e-9)
 
 
 def test_ridge_bad_input():

@@ -1,102 +1,375 @@
-"""Cross-validated paths of the built-in models (the job behind `regjax sweep`)."""
+"""regjax.paths: whole λ grids by batched Newton-CG (L2) and proximal gradient (L1, EN).
+
+Every path is held against scikit-learn (``Ridge``, ``Lasso``/``lasso_path``,
+``ElasticNet``, ``LogisticRegression`` with ``saga`` or ``newton-cholesky``, binary and
+multinomial) and against an independent gradient or KKT residual at each λ; a new grid
+of the same length must compile nothing; every λ that did not converge, diverged or
+has no finite minimizer is reported.
+"""
 
 from __future__ import annotations
 
+import logging
+import warnings
+from contextlib import contextmanager
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from sklearn.linear_model import Lasso, LogisticRegression
+from _helpers import breast_cancer, logistic_data
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge, lasso_path
 
-from regjax import cli, data, paths
+import regjax as rj
+from regjax import closed_form, data, paths
+from regjax.solvers import ConvergenceWarning
+
+# --- L1 and elastic net: the proximal engine ----------------------------------------------
 
 
-def test_l1_path_linear_matches_sklearn_lasso_with_exact_zeros(x64):
-    d = data.make_regression(80, 10, seed=12, correlation=0.4, noise=2.0)
-    m = 80
-    lams = np.array([2.0, 10.0, 40.0, 120.0])
-    path = paths.l1_path(d.X, d.y, lams, tol=1e-11, max_iter=200_000)
+def _kkt(X, y, w, b, lam, rho=1.0):
+    """Max-abs minimum-norm subgradient of ½MSE + λ/m(ρ‖w‖₁ + (1−ρ)/2‖w‖²), in numpy."""
+    m = X.shape[0]
+    g = X.T @ (X @ w + b - y) / m + lam * (1 - rho) / m * w
+    l1 = lam * rho / m
+    r = np.where(w != 0, np.abs(g + l1 * np.sign(w)), np.maximum(np.abs(g) - l1, 0))
+    return max(r.max(), abs(np.mean(X @ w + b - y)))
+
+
+@pytest.mark.parametrize(("m", "n"), [(80, 10), (30, 60)], ids=["gram_space", "data_space"])
+def test_lasso_path_equals_sklearn_with_identical_zeros(x64, m, n):
+    d = data.make_regression(m, n, seed=12, correlation=0.4, noise=2.0)
+    Xc, yc = d.X - d.X.mean(axis=0), d.y - d.y.mean()
+    top = np.max(np.abs(Xc.T @ yc))
+    lams = top * np.array([0.9, 0.3, 0.1, 0.03])
+    path = paths.linear(d.X, d.y, lams, l1_ratio=1.0, tol=1e-12)
+    assert bool(path.converged.all())
+    _, coefs, _ = lasso_path(Xc, yc, alphas=lams / m, tol=1e-14, max_iter=1_000_000)
     for g, lam in enumerate(lams):
         lasso = Lasso(alpha=lam / m, tol=1e-14, max_iter=1_000_000).fit(d.X, d.y)
-        np.testing.assert_allclose(path["w"][g], lasso.coef_, atol=1e-6)
-        np.testing.assert_allclose(path["b"][g], lasso.intercept_, atol=1e-6)
-        np.testing.assert_array_equal(np.asarray(path["w"][g]) == 0, lasso.coef_ == 0)
-    assert np.any(np.asarray(path["w"]) == 0)
+        w = np.asarray(path.params["w"][g])
+        np.testing.assert_allclose(w, lasso.coef_, atol=1e-6)
+        np.testing.assert_allclose(w, coefs[:, g], atol=1e-6)
+        np.testing.assert_allclose(path.params["b"][g], lasso.intercept_, atol=1e-6)
+        np.testing.assert_array_equal(w == 0, lasso.coef_ == 0)
+        # the reported KKT residual is the one recomputed independently, up to the
+        # round-off of forming a gradient of O(10) entries two ways (~1e-14)
+        kkt = _kkt(d.X, d.y, w, float(path.params["b"][g]), lam)
+        assert float(path.grad_max[g]) == pytest.approx(kkt, rel=1e-6, abs=1e-13)
+        assert kkt <= 1e-12
+    assert np.any(np.asarray(path.params["w"]) == 0)
 
 
-def test_l1_path_logistic_matches_sklearn_saga(x64):
-    d = data.make_classification(120, 6, seed=13)
-    lams = np.array([1.0, 8.0])
-    path = paths.l1_path(d.X, d.y, lams, model="logistic", tol=1e-11, max_iter=400_000)
+def test_elastic_net_path_equals_sklearn(x64):
+    d = data.make_regression(60, 8, seed=3, correlation=0.5)
+    m, lams = 60, np.array([200.0, 40.0, 5.0])
+    path = paths.linear(d.X, d.y, lams, l1_ratio=0.5, tol=1e-12)
     for g, lam in enumerate(lams):
-        # C·Σ loss + ‖w‖₁  ≡  mean loss + λ/m‖w‖₁ with C = 1/λ; saga leaves b unpenalized
-        model = LogisticRegression(
-            l1_ratio=1.0, solver="saga", C=1 / lam, tol=1e-12, max_iter=200_000
-        ).fit(d.X, d.y)
-        np.testing.assert_allclose(path["w"][g], model.coef_[0], atol=2e-5)
-        np.testing.assert_allclose(path["b"][g], model.intercept_[0], atol=2e-5)
+        enet = ElasticNet(alpha=lam / m, l1_ratio=0.5, tol=1e-14, max_iter=1_000_000)
+        enet.fit(d.X, d.y)
+        np.testing.assert_allclose(path.params["w"][g], enet.coef_, atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(path.params["w"][g]) == 0, enet.coef_ == 0)
+        assert _kkt(d.X, d.y, np.asarray(path.params["w"][g]), float(path.params["b"][g]),
+                    lam, 0.5) <= 1e-12  # fmt: skip
 
 
-def test_l1_path_bad_input():
-    with pytest.raises(ValueError, match="model"):
-        paths.l1_path(np.ones((3, 2)), np.ones(3), np.ones(2), model="softmax")
+def test_linear_without_l1_is_the_exact_ridge_path(x64):
+    d = data.make_regression(50, 6, seed=4)
+    lams = np.array([30.0, 1.0])
+    path = paths.linear(d.X, d.y, lams, l1_ratio=0.0)
+    assert path.iterations.tolist() == [0, 0] and bool(path.converged.all())
+    for g, lam in enumerate(lams):
+        ridge = Ridge(alpha=lam, tol=1e-14).fit(d.X, d.y)
+        np.testing.assert_allclose(path.params["w"][g], ridge.coef_, rtol=1e-10)
+    assert float(jnp.max(path.grad_max)) <= 1e-12  # the exact solution's gradient
+
+
+def _classification(m, n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    return X, (rng.random(m) < 1 / (1 + np.exp(-X @ rng.normal(size=n)))).astype(np.float64)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_l1_and_elastic_net_logistic_equal_sklearn_saga(x64, rho):
+    X, y = _classification(120, 6, seed=13)
+    lams = np.array([1.0, 8.0])
+    path = paths.logistic(X, y, lams, l1_ratio=rho, tol=1e-11)
+    assert bool(path.converged.all())
+    for g, lam in enumerate(lams):
+        # C·Σ loss + ρ‖w‖₁ + (1−ρ)/2‖w‖² ≡ mean loss + λ/m(…) with C = 1/λ; b unpenalized
+        model = LogisticRegression(l1_ratio=rho, solver="saga", C=1 / lam, tol=1e-12,
+                                   max_iter=500_000).fit(X, y)  # fmt: skip
+        np.testing.assert_allclose(path.params["w"][g], model.coef_[0], atol=1e-6)
+        np.testing.assert_allclose(path.params["b"][g], model.intercept_[0], atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(path.params["w"][g]) == 0, model.coef_[0] == 0)
+
+
+def test_l1_softmax_equals_sklearn_multinomial_saga(x64):
+    rng = np.random.default_rng(5)
+    m, n, K = 150, 5, 3
+    X = rng.normal(size=(m, n))
+    labels = np.argmax(X @ rng.normal(size=(n, K)) + rng.gumbel(size=(m, K)), axis=1)
+    lams = np.array([20.0, 4.0])
+    path = paths.softmax(X, labels, lams, l1_ratio=1.0, tol=1e-11)
+    assert bool(path.converged.all())
+    for g, lam in enumerate(lams):
+        model = LogisticRegression(l1_ratio=1.0, solver="saga", C=1 / lam, tol=1e-12,
+                                   max_iter=500_000).fit(X, labels)  # fmt: skip
+        np.testing.assert_allclose(path.params["w"][g], model.coef_.T, atol=1e-6)
+        b = model.intercept_ - model.intercept_.mean()  # the biases are unique once centred
+        np.testing.assert_allclose(path.params["b"][g], b, atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(path.params["w"][g]) == 0, model.coef_.T == 0)
+
+
+# --- L2: batched Newton-CG --------------------------------------------------------------
+
+DATASETS = {
+    "tall": lambda: logistic_data(400, 6, seed=1, scale=3.0),
+    "ill_conditioned": lambda: logistic_data(300, 25, seed=2, cond=1e3, scale=2.0),
+    "wide": lambda: logistic_data(80, 120, seed=3, scale=2.0),
+    "breast_cancer": breast_cancer,
+}
+
+
+def _sklearn_logistic(X, y, lam):
+    C = rj.convert_lambda(lam, from_="ng", to="sklearn_logreg_C", m=X.shape[0])
+    clf = LogisticRegression(C=float(C), tol=1e-10, solver="newton-cholesky", max_iter=1000)
+    clf.fit(X, y)
+    return clf.coef_[0], clf.intercept_[0]
+
+
+def _grad_max(grad):
+    return max(float(jnp.max(jnp.abs(leaf))) for leaf in jax.tree.leaves(grad))
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_logistic_path_matches_sklearn(x64, name):
+    X, y = DATASETS[name]()
+    lams = np.logspace(3, -1, 5)
+    tol = 1e-10
+    path = paths.logistic(X, y, lams, tol=tol)
+    w, b = path.params["w"], path.params["b"]
+    assert w.shape == (5, X.shape[1]) and b.shape == (5,)
+    assert w.dtype == jnp.float64
+    assert bool(jnp.all(path.converged))
+    for g, lam in enumerate(lams):
+        params = {"w": w[g], "b": b[g]}
+        assert _grad_max(closed_form.logistic_regression_grad(params, X, y, lam)) <= tol
+        coef, intercept = _sklearn_logistic(X, y, lam)
+        np.testing.assert_allclose(w[g], coef, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(b[g], intercept, rtol=0, atol=1e-6)
+
+
+def test_logistic_path_default_tol_reached_at_small_lambda(x64):
+    X, y = breast_cancer()
+    lams = np.array([1e-3, 1e-2, 1e-1, 1.0, 1e3])  # near-separable at small λ
+    path = paths.logistic(X, y, lams)
+    for g, lam in enumerate(lams):
+        params = {"w": path.params["w"][g], "b": path.params["b"][g]}
+        assert _grad_max(closed_form.logistic_regression_grad(params, X, y, lam)) <= 1e-8
+    assert int(jnp.max(path.iterations)) < 100
+
+
+def test_logistic_path_float32_without_x64():
+    X, y = logistic_data(200, 5, seed=4)
+    path = paths.logistic(X, y, np.array([0.1, 10.0]), tol=1e-4)
+    assert path.params["w"].dtype == jnp.float32
+    assert bool(jnp.all(path.converged))
+    for g, lam in enumerate([0.1, 10.0]):
+        coef, _ = _sklearn_logistic(X, y, lam)
+        np.testing.assert_allclose(np.asarray(path.params["w"][g]), coef, rtol=0, atol=1e-3)
+
+
+def test_softmax_path_matches_sklearn_multinomial(x64):
+    rng = np.random.default_rng(5)
+    m, n, K = 300, 8, 4
+    X = rng.normal(size=(m, n))
+    logits = X @ rng.normal(size=(n, K))
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    labels = np.array([rng.choice(K, p=p / p.sum()) for p in probs])
+    lams = np.array([300.0, 10.0, 0.5])
+    path = paths.softmax(X, labels, lams, tol=1e-10)
+    w, b = path.params["w"], path.params["b"]
+    assert w.shape == (3, n, K) and b.shape == (3, K)
+    assert bool(jnp.all(path.converged))
+    for g, lam in enumerate(lams):
+        params = {"w": w[g], "b": b[g]}
+        assert _grad_max(closed_form.softmax_regression_grad(params, X, labels, lam)) <= 1e-10
+        C = rj.convert_lambda(lam, from_="ng", to="sklearn_logreg_C", m=m)
+        clf = LogisticRegression(C=float(C), tol=1e-12, solver="newton-cholesky", max_iter=1000)
+        clf.fit(X, labels)
+        # Both parametrizations are over-complete; b is unique once centred over K.
+        np.testing.assert_allclose(w[g], clf.coef_.T, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(b[g], clf.intercept_ - clf.intercept_.mean(), rtol=0, atol=1e-6)
+        proba = jax.nn.softmax(rj.models.linear(params, X), axis=1)
+        np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-7)
+
+
+def test_path_under_jit_matches_eager(x64):
+    X, y = logistic_data(120, 4, seed=7)
+    lams = jnp.array([0.3, 30.0])
+    eager = paths.logistic(X, y, lams)
+    jitted = jax.jit(lambda lams: paths.logistic(X, y, lams))(lams)
+    np.testing.assert_allclose(jitted.params["w"], eager.params["w"], rtol=0, atol=1e-12)
+
+
+# --- every solver: compiled once, and nothing hidden --------------------------------------
+
+
+@contextmanager
+def _no_compilation():
+    """Fail if JAX compiles anything inside the block (jax.log_compiles' records)."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        with jax.log_compiles(True):
+            yield
+    finally:
+        logger.removeHandler(handler)
+    compiled = [r.getMessage() for r in records if "ompil" in r.getMessage()]
+    assert not compiled, compiled
+
+
+SOLVERS = {  # (X, y, classes, lams, **options) -> Path
+    "ridge": lambda X, y, c, lams, **kw: paths.ridge(X, y, lams),
+    "linear_l1": lambda X, y, c, lams, **kw: paths.linear(X, y, lams, **kw),
+    "linear_enet_data_space": lambda X, y, c, lams, **kw: paths.linear(
+        X[:9], y[:9], lams, l1_ratio=0.5, **kw
+    ),
+    "logistic_l2": lambda X, y, c, lams, **kw: paths.logistic(X, c % 2, lams, **kw),
+    "logistic_l1": lambda X, y, c, lams, **kw: paths.logistic(X, c % 2, lams, l1_ratio=1, **kw),
+    "softmax_l2": lambda X, y, c, lams, **kw: paths.softmax(X, c, lams, **kw),
+    "softmax_l1": lambda X, y, c, lams, **kw: paths.softmax(X, c, lams, l1_ratio=1, **kw),
+}
+
+
+def test_the_compilation_check_sees_a_compilation(x64):
+    X = np.random.default_rng(0).normal(size=(37, 2))  # a shape nothing else compiles
+    with pytest.raises(AssertionError, match="ompil"), _no_compilation():
+        paths.ridge(X, X[:, 0], np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_a_new_grid_of_the_same_length_compiles_nothing(x64, name):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(41, 3))  # shapes no other test uses
+    y, c = X @ np.ones(3) + rng.normal(size=41), np.arange(41) % 3
+    first = SOLVERS[name](X, y, c, np.array([5.0, 1.0, 0.2]))
+    with _no_compilation():
+        second = SOLVERS[name](X, y, c, np.array([7.0, 2.0, 0.5]))
+        jax.block_until_ready(second)
+        if name != "ridge":  # the tolerance is traced too
+            jax.block_until_ready(SOLVERS[name](X, y, c, np.array([7.0, 2.0, 0.5]), tol=1e-7))
+    assert not np.allclose(first.params["w"], second.params["w"])
+
+
+@pytest.mark.parametrize("name", sorted(set(SOLVERS) - {"ridge"}))
+def test_non_convergence_warns_and_is_reported(x64, name):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 4))
+    y, c = X @ np.ones(4) + rng.normal(size=60), rng.integers(0, 3, 60)
+    lams = np.array([0.5, 3.0])
+    solver = SOLVERS[name]
+    with pytest.warns(
+        ConvergenceWarning, match=r"2 of 2 λ did not reach grad_max ≤ 1e-08.*λ = \[0.5"
+    ):
+        stuck = solver(X, y, c, lams, max_iter=1)
+    assert not bool(stuck.converged.any()) and bool(jnp.all(stuck.grad_max > 1e-8))
+    np.testing.assert_array_equal(stuck.lams, lams)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        done = solver(X, y, c, lams)
+    assert bool(done.converged.all()) and bool(jnp.all(done.grad_max <= 1e-8))
+
+
+OVERFLOW = {  # inputs whose arithmetic leaves the float64 range
+    "ridge": lambda X, y, c: paths.ridge(X * 1e-200, y * 1e300, np.array([0.0, 1.0])),
+    "linear_l1": lambda X, y, c: paths.linear(X * 1e155, y, np.array([1.0])),
+    "logistic_l2": lambda X, y, c: paths.logistic(X * 1e155, c % 2, np.array([1.0])),
+    "logistic_l1": lambda X, y, c: paths.logistic(X * 1e155, c % 2, np.array([1.0]), l1_ratio=1),
+    "softmax_l2": lambda X, y, c: paths.softmax(X * 1e155, c, np.array([1.0])),
+    "softmax_l1": lambda X, y, c: paths.softmax(X * 1e155, c, np.array([1.0]), l1_ratio=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOW))
+def test_divergence_warns_and_is_never_converged(x64, name):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(20, 3))
+    y, c = rng.normal(size=20), rng.integers(0, 3, 20)
+    with pytest.warns(ConvergenceWarning, match="diverged|did not reach") as record:
+        path = OVERFLOW[name](X, y, c)
+    bad = ~np.asarray(rj.selection.finite_lanes(path.params))
+    assert not bool(path.converged[bad].any())
+    if bad.any():  # a non-finite answer is named as such
+        assert any("diverged (NaN or inf)" in str(w.message) for w in record)
+    assert not bool(path.converged.all())
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_separable_classes_at_lambda_zero_have_no_finite_minimizer(x64, rho):
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    with pytest.warns(ConvergenceWarning, match=r"no finite minimizer.*λ = \[0.0\]"):
+        path = paths.logistic(X, y, np.array([0.0, 1.0]), l1_ratio=rho, max_iter=3000)
+    assert path.converged.tolist() == [False, True]
+    with pytest.warns(ConvergenceWarning, match="no finite minimizer"):
+        path = paths.softmax(X, np.array([0, 0, 1, 1]), np.array([0.0]), l1_ratio=rho,
+                             max_iter=3000)  # fmt: skip
+    assert not bool(path.converged[0])
+
+
+def test_one_class_labels_have_no_finite_minimizer_at_any_lambda(x64):
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    with pytest.warns(ConvergenceWarning, match=r"2 of 2 λ have no finite minimizer"):
+        path = paths.logistic(X, np.ones(4), np.array([0.5, 5.0]))
+    assert not bool(path.converged.any())
+    assert bool(jnp.all(jnp.isfinite(path.params["b"])))  # reported, not a silent NaN
+    with pytest.warns(ConvergenceWarning, match="no finite minimizer"):  # class 1 never occurs
+        path = paths.softmax(X, np.array([0, 0, 2, 2]), np.array([1.0]))
+    assert not bool(path.converged[0])
+
+
+def test_under_jit_the_path_reports_through_converged_only(x64):
+    X, y = _classification(50, 3, seed=9)
+    run = jax.jit(lambda lams: paths.logistic(X, y, lams, max_iter=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = run(jnp.array([0.3, 3.0]))
+    assert not bool(path.converged.any())
+    eager = paths.logistic(X, y, jnp.array([0.3, 3.0]))
+    jitted = jax.jit(lambda grid: paths.logistic(X, y, grid))(eager.lams)
+    np.testing.assert_allclose(jitted.params["w"], eager.params["w"], atol=1e-12)
+
+
+def test_bad_input_names_the_argument():
+    X, y = np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="l1_ratio"):
+        paths.logistic(X, y, np.ones(2), l1_ratio=1.5)
+    with pytest.raises(ValueError, match="max_iter"):
+        paths.linear(X, y, np.ones(2), max_iter=0)
+    with pytest.raises(ValueError, match="tol"):
+        paths.softmax(X, np.array([0, 1, 2, 0]), np.ones(2), tol=-1.0)
     with pytest.raises(ValueError, match="lams"):
-        paths.l1_path(np.ones((3, 2)), np.ones(3), -np.ones(2))
-
-
-@pytest.mark.parametrize(
-    ("dataset", "model", "penalty"),
-    [
-        ("breast_cancer", "logistic", "l2"),
-        ("diabetes", "linear", "l2"),
-        ("diabetes", "linear", "l1"),
-        ("digits", "softmax", "l2"),
-    ],
-)
-def test_run_reports_a_consistent_cross_validated_path(x64, dataset, model, penalty):
-    report = paths.run(dataset, penalty=penalty, num=5, folds=3, min_ratio=1e-3)
-    assert report.model == model
-    cv = report.cv
-    assert cv.lams.shape == (5,) and np.all(np.diff(cv.lams) < 0)
-    assert cv.val.shape == (3, 5)
-    assert cv.best_lam in cv.lams and cv.lam_1se >= cv.best_lam
-    assert np.all(np.isfinite(cv.val_mean)) and np.all(cv.train <= cv.val_mean + 1e-12)
-    assert report.path["w"].shape[0] == 5
-    if model == "linear" and penalty == "l2":
-        assert report.loo is not None and report.loo.shape == (5,)
-    if model != "linear":
-        assert report.val_error is not None and np.all(
-            (0 <= report.val_error) & (report.val_error <= 1)
-        )
-
-
-def test_run_rejects_a_model_that_does_not_fit_the_data():
-    with pytest.raises(ValueError, match="model"):
-        paths.run("diabetes", model="logistic")
-    with pytest.raises(ValueError, match="penalty"):
-        paths.run("digits", penalty="l1")
-
-
-def test_cli_sweep_quick_prints_a_table_and_writes_figures(tmp_path, capsys):
-    assert cli.main(["sweep", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "breast_cancer" in out and "val loss" in out and "chosen λ" in out
-    assert "best" in out
-    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == [
-        "breast_cancer_logistic_l2_path.png",
-        "breast_cancer_logistic_l2_validation.png",
-    ]
-    assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
-
-
-def test_cli_sweep_progress_goes_to_stderr(tmp_path, capsys):
-    assert cli.main(["sweep", "--quick", "--no-figures", "--data", "diabetes"]) == 0
-    captured = capsys.readouterr()
-    assert "LOO" in captured.out
-    assert "cross-validation" in captured.err and "[" in captured.err
-
-
-def test_best_lambda_of_the_path_minimizes_validation_loss(x64):
-    report = paths.run("diabetes", num=6, folds=3)
-    g = int(np.argmin(report.cv.val_mean))
-    assert report.cv.best_lam == pytest.approx(float(jnp.asarray(report.cv.lams)[g]))
+        paths.ridge(X, y, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        paths.linear(X, np.ones((4, 2)), np.ones(2))
+    with pytest.raises(ValueError, match="num_classes"):
+        paths.softmax(X, np.array([0, 1, 2, 0]), np.ones(2), num_classes=1)
+    with pytest.raises(ValueError, match="lams"):
+        paths.linear(X, y, -np.ones(2))
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="lams"):
+        paths.logistic(X, y, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="lams"):
+        paths.logistic(X, y, np.array([-1.0]))
+    with pytest.raises(ValueError, match="y"):
+        paths.logistic(X, y + 1, np.array([1.0]))
+    with pytest.raises(ValueError, match="tol"):
+        paths.logistic(X, y, np.array([1.0]), tol=0.0)
+    with pytest.raises(ValueError, match="labels"):
+        paths.softmax(X, np.array([0, 1, 2, 3]), np.array([1.0]), num_classes=3)

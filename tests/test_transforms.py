@@ -1,8 +1,11 @@
-"""Tests of regjax.transforms and regjax.optimizers.
+"""regjax.transforms: coupled L2, decoupled decay, decay toward a reference, proximal
+L1 and elastic net, masks, λ grids under jit(vmap), bad hyperparameters.
 
 Expected values come from the math (closed-form decay, soft-thresholding), from an
-independent implementation (a NumPy loop, optax.add_decayed_weights, optax.adamw) or
-from scikit-learn (Lasso, ElasticNet). Equivalences are checked in float64.
+independent implementation (a NumPy loop, optax.add_decayed_weights) or from
+scikit-learn (Lasso, ElasticNet). Equivalences are checked in float64. The optimizers
+built from these transforms are in test_optimizers.py; Flax and Equinox trees in
+test_frameworks.py.
 """
 
 from __future__ import annotations
@@ -12,21 +15,27 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _helpers import (
+    ETA,
+    LAM,
+    STEPS,
+    all_but_bias,
+    breast_cancer,
+    close,
+    logistic_loss,
+    numpy_sgd_l2,
+    squared_loss,
+    train,
+    zero_params,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNet, Lasso
 
-from regjax import costs, losses, models, optimizers, penalties, transforms
+from regjax import costs, penalties, transforms
 
-# ---------------------------------------------------------------- problems and loops
-
-
-def _cancer(rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Breast-cancer classification (569 × 30), standardized features."""
-    X, y = load_breast_cancer(return_X_y=True)
-    X = (X - X.mean(0)) / X.std(0)
-    return X[:rows], y[:rows].astype(np.float64)
+# ---------------------------------------------------------------- problems
 
 
 def _diabetes() -> tuple[np.ndarray, np.ndarray]:
@@ -35,73 +44,19 @@ def _diabetes() -> tuple[np.ndarray, np.ndarray]:
     return (X - X.mean(0)) / X.std(0), (y - y.mean()) / y.std()
 
 
-def _zeros(n: int) -> dict[str, jax.Array]:
-    return {"w": jnp.zeros(n), "b": jnp.zeros(())}
-
-
-def _logistic_loss(X, y):
-    X, y = jnp.asarray(X), jnp.asarray(y)
-    return lambda p: losses.binary_cross_entropy(models.linear(p, X), y)
-
-
-def _squared_loss(X, y):
-    X, y = jnp.asarray(X), jnp.asarray(y)
-    return lambda p: losses.squared_error(models.linear(p, X), y)
-
-
-def _train(opt, loss, params, steps):
-    """``steps`` optimizer steps on ``loss`` (a ``lax.scan`` under ``jit``)."""
-    grad = jax.grad(loss)
-
-    @jax.jit
-    def go(params):
-        def body(carry, _):
-            p, s = carry
-            u, s = opt.update(grad(p), s, p)
-            return (optax.apply_updates(p, u), s), None
-
-        (p, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=steps)
-        return p
-
-    return go(params)
-
-
-def _numpy_sgd_l2(X, y, lam, etas, lams=None):
-    """Independent reference: θ ← θ − η_t(∇L + λ_t/m·w) for logistic regression."""
-    m, n = X.shape
-    w, b = np.zeros(n), 0.0
-    for t, eta in enumerate(etas):
-        lam_t = lam if lams is None else lams[t]
-        r = 1 / (1 + np.exp(-(X @ w + b))) - y
-        gw, gb = X.T @ r / m + lam_t / m * w, r.mean()
-        w, b = w - eta * gw, b - eta * gb
-    return w, b
-
-
-def _close(a, b, rtol=1e-12, atol=1e-14):
-    for x, z in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
-        np.testing.assert_allclose(np.asarray(x), np.asarray(z), rtol=rtol, atol=atol)
-
-
-def _all_but_bias(params):
-    return {"w": True, "b": False} if isinstance(params, dict) else None
-
-
 # ------------------------------------------------------------ SGD: L2 ≡ weight decay
-
-STEPS, ETA, LAM = 200, 0.5, 5.0
 
 
 def test_sgd_l2_equals_cost_equals_decoupled(x64):
-    X, y = _cancer()
+    X, y = breast_cancer()
     m, n = X.shape
-    loss = _logistic_loss(X, y)
+    loss = logistic_loss(X, y)
     Xj, yj = jnp.asarray(X), jnp.asarray(y)
 
     def cost(p):
         return costs.logistic_regression(p, Xj, yj, LAM)
 
-    w_ref, b_ref = _numpy_sgd_l2(X, y, LAM, [ETA] * STEPS)
+    w_ref, b_ref = numpy_sgd_l2(X, y, LAM, [ETA] * STEPS)
     runs = {
         "add_l2_gradient": (
             optax.chain(transforms.add_l2_gradient(LAM, m=m), optax.sgd(ETA)),
@@ -122,28 +77,25 @@ def test_sgd_l2_equals_cost_equals_decoupled(x64):
             loss,
         ),
         "optax.add_decayed_weights": (
-            optax.chain(optax.add_decayed_weights(LAM / m, mask=_all_but_bias), optax.sgd(ETA)),
+            optax.chain(optax.add_decayed_weights(LAM / m, mask=all_but_bias), optax.sgd(ETA)),
             loss,
         ),
-        "sgd_l2": (optimizers.sgd_l2(ETA, LAM, m=m), loss),
-        "sgdw": (optimizers.sgdw(ETA, LAM / m), loss),
-        "sgdw independent": (optimizers.sgdw(ETA, ETA * LAM / m, lr_scaled=False), loss),
     }
     for name, (opt, fn) in runs.items():
-        p = _train(opt, fn, _zeros(n), STEPS)
+        p = train(opt, fn, zero_params(n), STEPS)
         assert p["w"].dtype == jnp.float64, name
         np.testing.assert_allclose(p["w"], w_ref, rtol=1e-12, atol=1e-14, err_msg=name)
         np.testing.assert_allclose(p["b"], b_ref, rtol=1e-12, atol=1e-14, err_msg=name)
     # not vacuous: λ changes the answer by far more than the tolerance
-    w0, _ = _numpy_sgd_l2(X, y, 0.0, [ETA] * STEPS)
+    w0, _ = numpy_sgd_l2(X, y, 0.0, [ETA] * STEPS)
     assert np.linalg.norm(w0 - w_ref) > 1e-2 * np.linalg.norm(w_ref)
 
 
 def test_sgd_equivalence_with_schedules(x64):
     """Schedules are evaluated at the same step as the optimizer's."""
-    X, y = _cancer()
+    X, y = breast_cancer()
     m, n = X.shape
-    loss = _logistic_loss(X, y)
+    loss = logistic_loss(X, y)
 
     # float64 schedules (optax's own return float32 at an int32 step count)
     def eta(t):
@@ -154,7 +106,7 @@ def test_sgd_equivalence_with_schedules(x64):
 
     etas = [float(eta(t)) for t in range(STEPS)]
     lams = [float(lam(t)) for t in range(STEPS)]
-    w_ref, b_ref = _numpy_sgd_l2(X, y, None, etas, lams)
+    w_ref, b_ref = numpy_sgd_l2(X, y, None, etas, lams)
 
     def rate(t):  # the independent decay d_t = η_t·λ_t/m
         return eta(t) * lam(t) / m
@@ -167,83 +119,39 @@ def test_sgd_equivalence_with_schedules(x64):
         ),
         optax.chain(optax.sgd(eta), transforms.decoupled_weight_decay(rate, lr_scaled=False)),
     ]:
-        p = _train(opt, loss, _zeros(n), STEPS)
+        p = train(opt, loss, zero_params(n), STEPS)
         np.testing.assert_allclose(p["w"], w_ref, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(p["b"], b_ref, rtol=1e-12, atol=1e-14)
-
-
-# ------------------------------------------------------------------ Adam: the AdamW point
-
-
-def test_adam_l2_and_adamw_match_optax_and_differ(x64):
-    """Adam + L2 ≠ AdamW: the coupled decay is divided by √v̂, the decoupled one is not.
-
-    Adam + L2 converges to the minimizer of ``costs.logistic_regression(·, λ)``; AdamW at
-    the nominal rate λ/m does not (its decay is a fixed η·λ/m per step, tiny next to
-    Adam's unit-sized steps, so its weights grow much larger).
-    """
-    X, y = _cancer()
-    m, n = X.shape
-    loss = _logistic_loss(X, y)
-    Xj, yj = jnp.asarray(X), jnp.asarray(y)
-    steps, lam = 3000, 10.0
-    eta = optax.cosine_decay_schedule(0.05, steps)
-    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
-        adam_l2 = _train(optimizers.adam_l2(eta, lam, m=m), loss, _zeros(n), steps)
-        adamw = _train(optimizers.adamw(eta, lam / m), loss, _zeros(n), steps)
-        ref_l2 = _train(
-            optax.chain(optax.add_decayed_weights(lam / m, mask=_all_but_bias), optax.adam(eta)),
-            loss,
-            _zeros(n),
-            steps,
-        )
-        ref_w = _train(
-            optax.adamw(eta, weight_decay=lam / m, mask=_all_but_bias), loss, _zeros(n), steps
-        )
-        adamw_ind = _train(
-            optimizers.adamw(0.05, 0.05 * lam / m, lr_scaled=False), loss, _zeros(n), 300
-        )
-        adamw_lr = _train(optimizers.adamw(0.05, lam / m), loss, _zeros(n), 300)
-    _close(adam_l2, ref_l2, rtol=1e-10, atol=1e-12)
-    _close(adamw, ref_w, rtol=1e-10, atol=1e-12)
-    _close(adamw_ind, adamw_lr, rtol=1e-10, atol=1e-12)  # constant η: d = η·r
-
-    def grad_norm(p):
-        g = jax.grad(lambda q: costs.logistic_regression(q, Xj, yj, lam))(p)
-        return float(jnp.sqrt(sum(jnp.sum(v**2) for v in jax.tree.leaves(g))))
-
-    assert grad_norm(adam_l2) < 1e-9  # a stationary point of the regularized cost
-    assert grad_norm(adamw) > 1e-2  # not one
-    rel = float(jnp.linalg.norm(adam_l2["w"] - adamw["w"]) / jnp.linalg.norm(adam_l2["w"]))
-    assert rel > 0.5
-    assert float(jnp.linalg.norm(adamw["w"])) > 2 * float(jnp.linalg.norm(adam_l2["w"]))
 
 
 # --------------------------------------------------------------------- decay_toward
 
 
 def test_decay_toward_zero_reference_is_add_decayed_weights(x64):
-    X, y = _cancer(200)
+    X, y = breast_cancer(200)
     m, n = X.shape
-    loss = _logistic_loss(X, y)
+    loss = logistic_loss(X, y)
     rate = 0.05
-    ours = _train(
-        optax.chain(transforms.decay_toward(_zeros(n), rate), optax.sgd(ETA)), loss, _zeros(n), 100
-    )
-    ref = _train(
-        optax.chain(optax.add_decayed_weights(rate, mask=_all_but_bias), optax.sgd(ETA)),
+    ours = train(
+        optax.chain(transforms.decay_toward(zero_params(n), rate), optax.sgd(ETA)),
         loss,
-        _zeros(n),
+        zero_params(n),
         100,
     )
-    _close(ours, ref)
-    via_l2 = _train(
+    ref = train(
+        optax.chain(optax.add_decayed_weights(rate, mask=all_but_bias), optax.sgd(ETA)),
+        loss,
+        zero_params(n),
+        100,
+    )
+    close(ours, ref)
+    via_l2 = train(
         optax.chain(transforms.add_l2_gradient(rate * m, m=m), optax.sgd(ETA)),
         loss,
-        _zeros(n),
+        zero_params(n),
         100,
     )
-    _close(ours, via_l2)
+    close(ours, via_l2)
 
 
 def test_decay_toward_closed_form_decay(x64):
@@ -252,7 +160,7 @@ def test_decay_toward_closed_form_decay(x64):
     start = {"w": jnp.array([3.0, 0.0, -1.0]), "b": jnp.array(-1.0)}
     eta, rate, steps = 0.1, 0.3, 50
     opt = optax.chain(transforms.decay_toward(ref, rate), optax.sgd(eta))
-    p = _train(opt, lambda q: jnp.zeros(()), start, steps)
+    p = train(opt, lambda q: jnp.zeros(()), start, steps)
     expected = np.asarray(ref["w"]) + (1 - eta * rate) ** steps * np.asarray(start["w"] - ref["w"])
     np.testing.assert_allclose(p["w"], expected, rtol=1e-13)
     assert float(p["b"]) == -1.0  # the bias is not pulled
@@ -269,7 +177,7 @@ def test_decay_toward_minimizes_l2_sp(x64):
     theta = np.linalg.solve(A.T @ A / m + rate * D, A.T @ y / m + rate * D @ np.r_[w0, 0.0])
     ref = {"w": jnp.asarray(w0), "b": jnp.zeros(())}
     opt = optax.chain(transforms.decay_toward(ref, rate), optax.sgd(0.2))
-    p = _train(opt, _squared_loss(X, y), _zeros(n), 3000)
+    p = train(opt, squared_loss(X, y), zero_params(n), 3000)
     np.testing.assert_allclose(p["w"], theta[:n], atol=1e-10)
     np.testing.assert_allclose(p["b"], theta[n], atol=1e-10)
 
@@ -298,7 +206,7 @@ def test_prox_l1_matches_sklearn_lasso(x64):
     A = np.c_[X, np.ones(m)]
     eta = 1 / np.linalg.eigvalsh(A.T @ A / m).max()
     opt = optax.chain(optax.sgd(eta), transforms.prox_l1(alpha * m, m=m, learning_rate=eta))
-    p = _train(opt, _squared_loss(X, y), _zeros(n), 10_000)
+    p = train(opt, squared_loss(X, y), zero_params(n), 10_000)
     np.testing.assert_allclose(p["w"], sk.coef_, atol=1e-6)
     np.testing.assert_allclose(p["b"], sk.intercept_, atol=1e-6)
     zeros = np.asarray(p["w"]) == 0  # exact zeros, where Lasso has them
@@ -314,7 +222,7 @@ def test_prox_elastic_net_matches_sklearn(x64):
     A = np.c_[X, np.ones(m)]
     eta = 1 / np.linalg.eigvalsh(A.T @ A / m).max()
     prox = transforms.prox_elastic_net(alpha * m, l1_ratio=rho, m=m, learning_rate=eta)
-    p = _train(optax.chain(optax.sgd(eta), prox), _squared_loss(X, y), _zeros(n), 10_000)
+    p = train(optax.chain(optax.sgd(eta), prox), squared_loss(X, y), zero_params(n), 10_000)
     np.testing.assert_allclose(p["w"], sk.coef_, atol=1e-6)
     np.testing.assert_allclose(p["b"], sk.intercept_, atol=1e-6)
     np.testing.assert_array_equal(np.asarray(p["w"]) == 0, sk.coef_ == 0)
@@ -354,7 +262,7 @@ def test_masks_bool_pytree_callable_and_path():
             optax.chain(transforms.decay_toward(zeros, rate, mask=mask), optax.sgd(eta)),
         ]:
             u, _ = tx.update(zeros, tx.init(params), params)
-            _close(optax.apply_updates(params, u), expected, rtol=1e-6, atol=0)
+            close(optax.apply_updates(params, u), expected, rtol=1e-6, atol=0)
 
 
 @settings(max_examples=10)
@@ -375,9 +283,9 @@ def test_add_l2_gradient_is_grad_of_l2_penalty(shapes, lam, m):
         k: np.asarray(g) + (0 if k == "b" else lam / m) * np.asarray(params[k])
         for k, g in grads.items()
     }
-    _close(u, expected, rtol=1e-5, atol=1e-6)
+    close(u, expected, rtol=1e-5, atol=1e-6)
     autodiff = jax.grad(lambda p: penalties.l2(p, lam, m=m))(params)
-    _close(u, jax.tree.map(jnp.add, grads, autodiff), rtol=1e-5, atol=1e-6)
+    close(u, jax.tree.map(jnp.add, grads, autodiff), rtol=1e-5, atol=1e-6)
 
 
 # ----------------------------------------------------------------- λ grid: jit(vmap(...))
@@ -386,7 +294,7 @@ GRID = 32
 
 
 def _grid_problem():
-    X, y = _cancer(120)
+    X, y = breast_cancer(120)
     return X[:, :8], y
 
 
@@ -427,13 +335,13 @@ NAMES = [
 def test_lambda_grid_vmap_equals_loop_without_recompiling(x64, name):
     X, y = _grid_problem()
     m, n = X.shape
-    loss = _logistic_loss(X, y)
+    loss = logistic_loss(X, y)
     traces = {"n": 0}
 
     def fit(lam):
         traces["n"] += 1  # runs only while tracing
         opt = _make(name, lam, m, n)
-        p0 = _zeros(n)
+        p0 = zero_params(n)
 
         def body(carry, _):
             p, s = carry
@@ -454,7 +362,7 @@ def test_lambda_grid_vmap_equals_loop_without_recompiling(x64, name):
         looped = [single(lam) for lam in lams]  # the Python loop, one λ at a time
     assert traces["n"] == 2  # the batched trace + one trace of the single-λ jit
     for i, p in enumerate(looped):
-        _close(jax.tree.map(lambda v, i=i: v[i], grid), p, rtol=1e-10, atol=1e-12)
+        close(jax.tree.map(lambda v, i=i: v[i], grid), p, rtol=1e-10, atol=1e-12)
     assert grid["w"].shape == (GRID, n)
     assert not np.allclose(grid["w"], grid2["w"])  # the new λ values were used
     assert not np.allclose(grid["w"][0], grid["w"][-1])  # λ matters
@@ -487,7 +395,7 @@ def test_inject_hyperparams_vmap(x64, name):
     factory, kwargs, hp = INJECT[name]
     X, y = _grid_problem()
     n = X.shape[1]
-    loss = _logistic_loss(X, y)
+    loss = logistic_loss(X, y)
     before = name.startswith("add_l2") or name.startswith("decay")
     kwargs = {k: jnp.asarray(v) if isinstance(v, float) else v for k, v in kwargs.items()}
     inject = optax.inject_hyperparams(factory, static_args=("mask",))(**kwargs)
@@ -497,7 +405,7 @@ def test_inject_hyperparams_vmap(x64, name):
 
     def fit(value):
         traces["n"] += 1
-        p = _zeros(n)
+        p = zero_params(n)
         state = list(opt.init(p))
         hps = {**state[where].hyperparams, hp: value}
         state[where] = state[where]._replace(hyperparams=hps)
@@ -510,7 +418,7 @@ def test_inject_hyperparams_vmap(x64, name):
     @jax.jit
     def direct(value):  # the factory called with the traced value itself
         tx = factory(**{**kwargs, hp: value})
-        p = _zeros(n)
+        p = zero_params(n)
         opt = optax.chain(tx, optax.sgd(0.5)) if before else optax.chain(optax.sgd(0.5), tx)
         state = opt.init(p)
         for _ in range(10):
@@ -524,7 +432,7 @@ def test_inject_hyperparams_vmap(x64, name):
     batched(values + 0.5)
     assert traces["n"] == 1
     for i in (0, 7, GRID - 1):
-        _close(jax.tree.map(lambda v, i=i: v[i], grid), direct(values[i]), rtol=1e-12)
+        close(jax.tree.map(lambda v, i=i: v[i], grid), direct(values[i]), rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ errors
@@ -612,20 +520,3 @@ def test_decay_toward_mismatched_reference():
     tx = transforms.decay_toward({"w": jnp.ones(4), "b": jnp.zeros(())}, 0.1)
     with pytest.raises(ValueError, match="reference leaf shape"):
         tx.init(_tree())
-
-
-# -------------------------------------------------------------------------- the figure
-
-
-def test_weight_decay_experiment_returns_data_and_png(tmp_path):
-    from regjax.experiments import weight_decay
-
-    out = tmp_path / "fig" / "weight_decay.png"
-    result = weight_decay.run(out=out, quick=True)
-    assert result.path == out
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert set(result.norms) == {"sgd_l2", "sgdw", "adam_l2", "adamw"}
-    assert all(v.shape == result.lams.shape for v in result.norms.values())
-    np.testing.assert_allclose(result.norms["sgd_l2"], result.norms["sgdw"], rtol=1e-12)
-    assert result.gaps["sgd"].max() < 1e-12 < 1e-2 < result.gaps["adam"].min()
-    assert np.all(np.diff(result.norms["sgd_l2"]) < 0)  # more λ, smaller weights

@@ -11,20 +11,22 @@ from regjax import (
     costs,
     data,
     experiments,
+    hypergrad,
     losses,
     models,
-    newton,
     optimizers,
     paths,
     penalties,
+    prox,
+    selection,
     solvers,
     transforms,
 )
 from regjax.checking import GradCheck, check_grad
 from regjax.conventions import convert_lambda
-from regjax.sweep import CVResult, cross_validate, lambda_grid, sweep
+from regjax.selection import CVResult, cross_validate, lambda_grid, sweep
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CVResult",
@@ -39,13 +41,15 @@ __all__ = [
     "cross_validate",
     "data",
     "experiments",
+    "hypergrad",
     "lambda_grid",
     "losses",
     "models",
-    "newton",
     "optimizers",
     "paths",
     "penalties",
+    "prox",
+    "selection",
     "solvers",
     "sweep",
     "transforms",

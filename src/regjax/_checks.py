@@ -1,13 +1,14 @@
-"""Input checks shared by the public functions.
+"""Input checks, the only home of regjax's argument validation.
 
 Static facts (shapes, dtypes, names) are always checked. Values (λ ≥ 0, finite data,
 labels in {0, 1}) are checked when they are concrete; inside ``jit``/``grad`` they are
-tracers and the check is skipped (wrap the call in ``jax.experimental.checkify`` for
-traced checks).
+tracers and the check is skipped. Every message names the argument and what was
+expected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import jax
@@ -15,24 +16,45 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from regjax._typing import Lam, Params
+
 
 def is_concrete(x: Any) -> bool:
     """True when ``x`` holds values (not a tracer inside jit/grad/vmap)."""
     return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
 
 
-def check_lam(lam: Any, name: str = "lam") -> None:
+def _real(value: np.ndarray, name: str) -> None:
+    if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+        raise TypeError(f"{name} must be a real number, got dtype {value.dtype}")
+
+
+def check_lam(lam: Lam, name: str = "lam") -> None:
     """λ (a scalar or a pytree of scalars) must be finite and ≥ 0 when concrete."""
     for leaf in jax.tree.leaves(lam):
         if not is_concrete(leaf):
             continue
         value = np.asarray(leaf)
-        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
-            raise TypeError(f"{name} must be a real number, got dtype {value.dtype}")
+        _real(value, name)
         if not np.all(np.isfinite(value)):
             raise ValueError(f"{name} must be finite, got {value}")
         if np.any(value < 0):
             raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+def as_grid(lams: ArrayLike, name: str = "lams") -> jax.Array:
+    """A λ grid: a non-empty 1-D array (G,) of finite values ≥ 0, in a floating dtype.
+
+    The one place a grid is validated (paths, sweeps, cross-validation, closed forms).
+    """
+    grid = jnp.asarray(lams)
+    if grid.ndim != 1 or grid.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (G,), got shape {grid.shape}")
+    if not jnp.issubdtype(grid.dtype, jnp.floating):
+        _real(np.asarray(grid), name)
+        grid = grid.astype(jnp.zeros(()).dtype)
+    check_lam(grid, name)
+    return grid
 
 
 def check_positive(value: Any, name: str) -> None:
@@ -46,10 +68,55 @@ def check_positive(value: Any, name: str) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
 
 
+def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> None:
+    """``value`` is a Python (or NumPy) int in [low, high]."""
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an int {bound}, got {value!r}")
+
+
+def check_tol(tol: Any, name: str = "tol", *, allow_zero: bool = False) -> None:
+    """A tolerance: a finite number > 0 (≥ 0 with ``allow_zero``), when concrete."""
+    if not is_concrete(tol):
+        return
+    value = float(np.asarray(tol))
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(
+            f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {tol!r}"
+        )
+
+
+def check_fraction(value: Any, name: str = "l1_ratio") -> None:
+    """A mixing weight such as the elastic net's ρ: a number in [0, 1] (when concrete)."""
+    if is_concrete(value) and not 0.0 <= float(np.asarray(value)) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+
+
+def check_choice(value: Any, name: str, choices: Collection[str]) -> None:
+    """``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
 def check_finite(x: ArrayLike, name: str) -> None:
     """Data must not hold NaN or inf (when concrete)."""
     if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
         raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+
+
+def finite_lanes(result: Any) -> jax.Array:
+    """Which lanes (entries of the leading axis) of a batched result hold only finite
+    values, shape (G,); integer and boolean leaves are always finite."""
+    leaves = [jnp.asarray(v) for v in jax.tree.leaves(result)]
+    ok = [
+        jnp.all(jnp.isfinite(v.reshape(v.shape[0], -1)), axis=1)
+        for v in leaves
+        if jnp.issubdtype(v.dtype, jnp.inexact)
+    ]
+    if not ok:
+        return jnp.ones(leaves[0].shape[0] if leaves else 0, bool)
+    return jnp.all(jnp.stack(ok), axis=0)
 
 
 def as_matrix(X: ArrayLike, name: str = "X") -> jax.Array:
@@ -73,6 +140,23 @@ def check_rows(X: jax.Array, y: jax.Array, name: str = "y") -> None:
         )
 
 
+def data(X: ArrayLike, y: ArrayLike, y_name: str = "y") -> tuple[jax.Array, jax.Array]:
+    """``(X, y)`` checked: X a finite (m, n) floating matrix, y finite with m rows."""
+    X = as_matrix(X)
+    y = jnp.asarray(y)
+    check_rows(X, y, y_name)
+    check_finite(y, y_name)
+    return X, y
+
+
+def cost_inputs(
+    X: ArrayLike, y: ArrayLike, lam: Lam, y_name: str = "y"
+) -> tuple[jax.Array, jax.Array]:
+    """The inputs of a regularized cost or its gradient: :func:`data`, and λ ≥ 0."""
+    check_lam(lam)
+    return data(X, y, y_name)
+
+
 def check_binary(y: ArrayLike, name: str = "y") -> None:
     """Labels for a logistic cost must be exactly 0 or 1 (when concrete)."""
     if not is_concrete(y):
@@ -83,7 +167,29 @@ def check_binary(y: ArrayLike, name: str = "y") -> None:
         raise ValueError(f"{name} must hold labels in {{0, 1}}, found {bad}")
 
 
-def check_param_shape(params: Any, key: str, shape: tuple[int, ...], what: str) -> None:
+def check_labels(labels: jax.Array, k: int, name: str = "labels") -> None:
+    """Class labels are 1-D integers in [0, k) (the range checked when concrete)."""
+    if labels.ndim != 1 or not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(
+            f"{name} must be 1-D integers in [0, {k}), got dtype {labels.dtype} "
+            f"and shape {labels.shape}"
+        )
+    if is_concrete(labels):
+        values = np.asarray(labels)
+        if np.any(values < 0) or np.any(values >= k):
+            raise ValueError(f"{name} must be integers in [0, {k}), got {np.unique(values)}")
+
+
+def check_float_params(params: Params) -> None:
+    """Every leaf of ``params`` is floating (an integer leaf would truncate λ·w)."""
+    for leaf in jax.tree.leaves(params):
+        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+            raise TypeError(
+                f"params leaves must be floating arrays, got dtype {jnp.result_type(leaf)}"
+            )
+
+
+def check_param_shape(params: Params, key: str, shape: tuple[int, ...], what: str) -> None:
     """``params[key]`` exists and has the given shape."""
     if not isinstance(params, dict) or key not in params:
         raise TypeError(f"params must be a dict with key {key!r} ({what})")

@@ -26,6 +26,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from regjax import closed_form, costs, penalties
+from regjax._typing import Params, PyTree
+
 __all__ = ["Case", "GradCheck", "LeafCheck", "builtin_cases", "check_grad", "default_tolerances"]
 
 _MAX_COORDINATES = 4096
@@ -152,6 +155,31 @@ def check_grad(
     transform = jax.jit if jit else (lambda f: f)
     auto = transform(jax.grad(cost))(params, *args)
     closed = transform(closed_grad)(params, *args)
+    _check_like_params(closed, params)
+
+    def f(v: jax.Array) -> jax.Array:
+        return cost(unravel(v), *args)
+
+    coords = np.arange(flat.size)
+    if flat.size > _MAX_COORDINATES:
+        coords = np.sort(
+            np.random.default_rng(seed).choice(flat.size, _MAX_COORDINATES, replace=False)
+        )
+    numerical = np.full(flat.size, np.nan)
+    numerical[coords] = np.asarray(_central_differences(f, flat, coords))
+    closed_flat = np.asarray(ravel_pytree(closed)[0], dtype=np.float64)
+    auto_flat = np.asarray(ravel_pytree(auto)[0], dtype=np.float64)
+    leaves = _leaf_checks(params, closed_flat, auto_flat, numerical)
+    max_abs = max((leaf.abs_err for leaf in leaves), default=0.0)
+    max_rel = max((leaf.rel_err for leaf in leaves), default=0.0)
+    max_num = max((leaf.numerical_rel_err for leaf in leaves), default=0.0)
+    finite = bool(np.all(np.isfinite(closed_flat)) and np.all(np.isfinite(auto_flat)))
+    ok = finite and max_rel <= rtol and max_num <= numerical_rtol
+    return GradCheck(max_abs, max_rel, max_num, ok, tuple(leaves), rtol, numerical_rtol)
+
+
+def _check_like_params(closed: PyTree, params: Params) -> None:
+    """The closed gradient has the structure and the leaf shapes of ``params``."""
     if str(jax.tree.structure(closed)) != str(jax.tree.structure(params)):
         raise ValueError(
             f"closed_grad returned structure {jax.tree.structure(closed)}, "
@@ -168,26 +196,17 @@ def check_grad(
                 f"closed_grad{name} has shape {jnp.shape(c)}, params{name} {jnp.shape(p)}"
             )
 
-    def f(v: jax.Array) -> jax.Array:
-        return cost(unravel(v), *args)
 
-    coords = np.arange(flat.size)
-    if flat.size > _MAX_COORDINATES:
-        coords = np.sort(
-            np.random.default_rng(seed).choice(flat.size, _MAX_COORDINATES, replace=False)
-        )
-    numerical = np.full(flat.size, np.nan)
-    numerical[coords] = np.asarray(_central_differences(f, flat, coords))
-
-    closed_flat = np.asarray(ravel_pytree(closed)[0], dtype=np.float64)
-    auto_flat = np.asarray(ravel_pytree(auto)[0], dtype=np.float64)
-    floor = 1e-8 * float(np.max(np.abs(auto_flat), initial=0.0))
-
+def _leaf_checks(
+    params: Params, closed: np.ndarray, auto: np.ndarray, numerical: np.ndarray
+) -> list[LeafCheck]:
+    """One :class:`LeafCheck` per leaf, from the three flat gradients (NaN: not differenced)."""
+    floor = 1e-8 * float(np.max(np.abs(auto), initial=0.0))
     leaves = []
     start = 0
     for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
         stop = start + int(np.size(leaf))
-        a, c, num = auto_flat[start:stop], closed_flat[start:stop], numerical[start:stop]
+        a, c, num = auto[start:stop], closed[start:stop], numerical[start:stop]
         seen = ~np.isnan(num)
         numerical_err = max(
             _relative(c[seen], num[seen], floor), _relative(a[seen], num[seen], floor)
@@ -197,13 +216,7 @@ def check_grad(
             LeafCheck(jax.tree_util.keystr(path), abs_err, _relative(c, a, floor), numerical_err)
         )
         start = stop
-
-    max_abs = max((leaf.abs_err for leaf in leaves), default=0.0)
-    max_rel = max((leaf.rel_err for leaf in leaves), default=0.0)
-    max_num = max((leaf.numerical_rel_err for leaf in leaves), default=0.0)
-    finite = bool(np.all(np.isfinite(closed_flat)) and np.all(np.isfinite(auto_flat)))
-    ok = finite and max_rel <= rtol and max_num <= numerical_rtol
-    return GradCheck(max_abs, max_rel, max_num, ok, tuple(leaves), rtol, numerical_rtol)
+    return leaves
 
 
 class Case(NamedTuple):
@@ -216,6 +229,32 @@ class Case(NamedTuple):
     args: tuple[Any, ...]
 
 
+def _penalty_cases(tree: Params, kinkless: Params, m: int, lam: float) -> list[Case]:
+    cases = [
+        Case(
+            f"penalties.l2 ({scale})",
+            lambda p, lam, kw=kw: penalties.l2(p, lam, **kw),
+            lambda p, lam, kw=kw: closed_form.l2_grad(p, lam, **kw),
+            tree,
+            (lam,),
+        )
+        for scale in penalties.SCALES
+        for kw in ({"m": m, "scale": scale},)
+    ]
+    for name, kw in (("l1", {}), ("elastic_net", {"l1_ratio": 0.3})):
+        penalty, grad = getattr(penalties, name), getattr(closed_form, f"{name}_grad")
+        cases.append(
+            Case(
+                f"penalties.{name}",
+                lambda p, lam, f=penalty, kw=kw: f(p, lam, m=m, **kw),
+                lambda p, lam, g=grad, kw=kw: g(p, lam, m=m, **kw),
+                kinkless,
+                (lam,),
+            )
+        )
+    return cases
+
+
 def builtin_cases(seed: int = 0, *, lam: float = 0.7) -> list[Case]:
     """Every built-in cost and penalty on a small random problem (float64 if enabled).
 
@@ -225,8 +264,6 @@ def builtin_cases(seed: int = 0, *, lam: float = 0.7) -> list[Case]:
       >>> [case.name for case in builtin_cases()][:3]
       ['penalties.l2 (per_example)', 'penalties.l2 (sum)', 'penalties.l2 (per_param)']
     """
-    from regjax import closed_form, costs, penalties
-
     rng = np.random.default_rng(seed)  # numpy draws: no compilation per random op
     dtype = jnp.zeros(()).dtype
 
@@ -245,61 +282,19 @@ def builtin_cases(seed: int = 0, *, lam: float = 0.7) -> list[Case]:
     # |w| has a kink at 0: central differences need |w| > h (5e-3 in float32), so the
     # L1 cases move every weight 0.1 away from 0.
     kinkless = jax.tree.map(lambda w: w + 0.1 * jnp.sign(w), tree)
-
-    cases = []
-    for scale in penalties.SCALES:
-        kw = {"m": m, "scale": scale}
-        cases.append(
-            Case(
-                f"penalties.l2 ({scale})",
-                lambda p, lam, kw=kw: penalties.l2(p, lam, **kw),
-                lambda p, lam, kw=kw: closed_form.l2_grad(p, lam, **kw),
-                tree,
-                (lam,),
-            )
+    models = (
+        ("linear_regression", glm, y),
+        ("logistic_regression", glm, labels),
+        ("softmax_regression", soft, classes),
+        ("neural_network", net, Y),
+    )
+    return _penalty_cases(tree, kinkless, m, lam) + [
+        Case(
+            f"costs.{name}",
+            getattr(costs, name),
+            getattr(closed_form, f"{name}_grad"),
+            params,
+            (X, target, lam),
         )
-    cases += [
-        Case(
-            "penalties.l1",
-            lambda p, lam: penalties.l1(p, lam, m=m),
-            lambda p, lam: closed_form.l1_grad(p, lam, m=m),
-            kinkless,
-            (lam,),
-        ),
-        Case(
-            "penalties.elastic_net",
-            lambda p, lam: penalties.elastic_net(p, lam, l1_ratio=0.3, m=m),
-            lambda p, lam: closed_form.elastic_net_grad(p, lam, l1_ratio=0.3, m=m),
-            kinkless,
-            (lam,),
-        ),
-        Case(
-            "costs.linear_regression",
-            costs.linear_regression,
-            closed_form.linear_regression_grad,
-            glm,
-            (X, y, lam),
-        ),
-        Case(
-            "costs.logistic_regression",
-            costs.logistic_regression,
-            closed_form.logistic_regression_grad,
-            glm,
-            (X, labels, lam),
-        ),
-        Case(
-            "costs.softmax_regression",
-            costs.softmax_regression,
-            closed_form.softmax_regression_grad,
-            soft,
-            (X, classes, lam),
-        ),
-        Case(
-            "costs.neural_network",
-            costs.neural_network,
-            closed_form.neural_network_grad,
-            net,
-            (X, Y, lam),
-        ),
+        for name, params, target in models
     ]
-    return cases

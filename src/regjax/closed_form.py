@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from regjax import _checks, costs, models, penalties
+from regjax import _checks, models, penalties
+from regjax._typing import Lam, Mask, Params, Scale
 
 __all__ = [
     "elastic_net_grad",
@@ -37,8 +38,8 @@ __all__ = [
 ]
 
 
-def _penalty_grad(params: Any, lam: Any, m: Any, scale: str, mask: Any, fn: Any) -> Any:
-    penalties._check_params(params)  # an integer leaf would truncate lam to an integer
+def _penalty_grad(params: Params, lam: Lam, m: Any, scale: str, mask: Any, fn: Any) -> Any:
+    _checks.check_float_params(params)
     n = penalties.num_penalized(params, mask)
     divisor = penalties.penalty_divisor(scale, m=m, n=n)
     strengths = penalties.leaf_strengths(params, lam, mask)
@@ -48,12 +49,12 @@ def _penalty_grad(params: Any, lam: Any, m: Any, scale: str, mask: Any, fn: Any)
 
 
 def l2_grad(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     m: ArrayLike | None = None,
-    scale: penalties.Scale = "per_example",
-    mask: Any = None,
+    scale: Scale = "per_example",
+    mask: Mask = None,
 ) -> Any:
     r"""Gradient of :func:`regjax.penalties.l2`: :math:`\partial/\partial w\,
     \frac{\lambda}{2d}\lVert w\rVert^2 = \frac{\lambda}{d} w` (0 for unpenalized leaves).
@@ -80,12 +81,12 @@ def l2_grad(
 
 
 def l1_grad(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     m: ArrayLike | None = None,
-    scale: penalties.Scale = "per_example",
-    mask: Any = None,
+    scale: Scale = "per_example",
+    mask: Mask = None,
 ) -> Any:
     r"""Subgradient of :func:`regjax.penalties.l1`: :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`.
 
@@ -111,13 +112,13 @@ def l1_grad(
 
 
 def elastic_net_grad(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     l1_ratio: float,
     m: ArrayLike | None = None,
-    scale: penalties.Scale = "per_example",
-    mask: Any = None,
+    scale: Scale = "per_example",
+    mask: Mask = None,
 ) -> Any:
     r"""(Sub)gradient of :func:`regjax.penalties.elastic_net`:
     :math:`\frac{\lambda}{d}\big(\rho\,\mathrm{sign}(w) + (1-\rho)\,w\big)`.
@@ -132,7 +133,7 @@ def elastic_net_grad(
     return jax.tree.map(lambda a, b: l1_ratio * a + (1 - l1_ratio) * b, g1, g2)
 
 
-def _glm_grad(params: Any, X: jax.Array, residual: jax.Array, lam: Any) -> dict[str, jax.Array]:
+def _glm_grad(params: Params, X: jax.Array, residual: jax.Array, lam: Lam) -> dict[str, jax.Array]:
     m = X.shape[0]
     penalty = l2_grad(params, lam, m=m)
     return {
@@ -142,7 +143,7 @@ def _glm_grad(params: Any, X: jax.Array, residual: jax.Array, lam: Any) -> dict[
 
 
 def linear_regression_grad(
-    params: Any, X: ArrayLike, y: ArrayLike, lam: Any
+    params: Params, X: ArrayLike, y: ArrayLike, lam: Lam
 ) -> dict[str, jax.Array]:
     r"""Gradient of :func:`regjax.costs.linear_regression`:
     :math:`\frac{1}{m}X^\top(Xw + b - y) + \frac{\lambda}{m}w`, and
@@ -155,12 +156,12 @@ def linear_regression_grad(
       >>> float(g["w"][0]), float(g["b"])   # (1 + 4)/2 + 2/2·1, (1 + 2)/2
       (3.5, 1.5)
     """
-    X, y = costs._prepare(X, y, lam)
+    X, y = _checks.cost_inputs(X, y, lam)
     return _glm_grad(params, X, models.linear(params, X) - y, lam)
 
 
 def logistic_regression_grad(
-    params: Any, X: ArrayLike, y: ArrayLike, lam: Any
+    params: Params, X: ArrayLike, y: ArrayLike, lam: Lam
 ) -> dict[str, jax.Array]:
     r"""Gradient of :func:`regjax.costs.logistic_regression`:
     :math:`\frac{1}{m}X^\top(\sigma(Xw + b) - y) + \frac{\lambda}{m}w`, and
@@ -173,13 +174,13 @@ def logistic_regression_grad(
       >>> float(g["w"][0]), float(g["b"])   # 2·(0.5 − 1), 0.5 − 1
       (-1.0, -0.5)
     """
-    X, y = costs._prepare(X, y, lam)
+    X, y = _checks.cost_inputs(X, y, lam)
     _checks.check_binary(y)
     return _glm_grad(params, X, models.logistic(params, X) - y, lam)
 
 
 def softmax_regression_grad(
-    params: Any, X: ArrayLike, labels: ArrayLike, lam: Any
+    params: Params, X: ArrayLike, labels: ArrayLike, lam: Lam
 ) -> dict[str, jax.Array]:
     r"""Gradient of :func:`regjax.costs.softmax_regression`:
     :math:`\frac{1}{m}X^\top(P - Y) + \frac{\lambda}{m}W`, P = softmax(XW + b), Y one-hot.
@@ -190,17 +191,17 @@ def softmax_regression_grad(
       >>> softmax_regression_grad(params, jnp.array([[1.0]]), jnp.array([0]), 1.0)["b"]
       Array([-0.5,  0.5], dtype=float32)
     """
-    X, labels = costs._prepare(X, labels, lam, "labels")
+    X, labels = _checks.cost_inputs(X, labels, lam, "labels")
     logits = models.linear(params, X)
     if logits.ndim != 2:
         raise ValueError("params['w'] must have shape (n, K) for softmax regression")
-    costs._check_labels(labels, logits.shape[1])
+    _checks.check_labels(labels, logits.shape[1])
     Y = jax.nn.one_hot(labels, logits.shape[1], dtype=logits.dtype)
     return _glm_grad(params, X, jax.nn.softmax(logits, axis=1) - Y, lam)
 
 
 def neural_network_grad(
-    params: Any, X: ArrayLike, Y: ArrayLike, lam: Any
+    params: Params, X: ArrayLike, Y: ArrayLike, lam: Lam
 ) -> list[dict[str, jax.Array]]:
     r"""Gradient of :func:`regjax.costs.neural_network` by backpropagation, by hand.
 
@@ -240,7 +241,7 @@ def neural_network_grad(
       D. Rumelhart, G. Hinton, R. Williams, "Learning representations by
       back-propagating errors", Nature 323 (1986); A. Ng, Machine Learning, ex4.
     """
-    X, Y = costs._prepare(X, Y, lam, "Y")
+    X, Y = _checks.cost_inputs(X, Y, lam, "Y")
     _checks.check_binary(Y, "Y")
     output = models.mlp_logits(params, X)  # validates the layer shapes
     if Y.shape != output.shape:
@@ -269,7 +270,7 @@ def _centered(X: ArrayLike, y: ArrayLike) -> tuple[jax.Array, jax.Array, jax.Arr
     return X - x_mean, y - y_mean, x_mean, y_mean
 
 
-def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Any) -> dict[str, jax.Array]:
+def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Lam) -> dict[str, jax.Array]:
     r"""Minimizer of :func:`regjax.costs.linear_regression`, by the normal equations.
 
     Setting the gradient to zero (the intercept unpenalized) gives, with centred
@@ -346,8 +347,9 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     # solution at λ = 0 for a rank-deficient X). "Zero" is relative, as in numpy's
     # lstsq/pinv: s_j ≤ eps·max(m, n)·s_max is round-off of an exact zero.
     keep = s > jnp.finfo(s.dtype).eps * max(Xc.shape) * jnp.max(s, initial=0.0)
-    denom = s**2 + lams.astype(s.dtype)[:, None]  # (G, r)
-    shrink = jnp.where(keep, s / jnp.where(keep, denom, 1), 0)
+    # written 1/(s + λ/s) so that s² never overflows (X of norm up to ~1e308 works)
+    safe = jnp.where(keep, s, 1)
+    shrink = jnp.where(keep, 1 / (safe + lams.astype(s.dtype)[:, None] / safe), 0)  # (G, r)
     if yc.ndim == 1:
         w = (shrink * Uty) @ Vt  # (G, n)
         b = y_mean - w @ x_mean
@@ -400,7 +402,8 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
     m = Xc.shape[0]
     U, s, _ = jnp.linalg.svd(Xc, full_matrices=False)
     Uty = U.T @ yc
-    factor = s**2 / (s**2 + lams.astype(s.dtype)[:, None])  # (G, r), 0 where s = 0
+    safe = jnp.where(s > 0, s, 1)
+    factor = jnp.where(s > 0, 1 / (1 + lams.astype(s.dtype)[:, None] / safe / safe), 0)  # (G, r)
     residual = yc - (factor * Uty) @ U.T  # (G, m)
     leverage = 1 / m + factor @ (U**2).T  # (G, m): diagonal of H
     loo = jnp.mean((residual / (1 - leverage)) ** 2, axis=1)

@@ -14,14 +14,12 @@ work without recompiling). :func:`regularized` builds the same from your own dat
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from regjax import _checks, losses, models, penalties
+from regjax._typing import Cost, Lam, Mask, Params, Scale
 
 __all__ = [
     "linear_regression",
@@ -31,32 +29,10 @@ __all__ = [
     "softmax_regression",
 ]
 
-Cost = Callable[..., jax.Array]
 _PENALTIES = ("l2", "l1", "elastic_net")
 
 
-def _prepare(
-    X: ArrayLike, y: ArrayLike, lam: Any, y_name: str = "y"
-) -> tuple[jax.Array, jax.Array]:
-    X = _checks.as_matrix(X)
-    y = jnp.asarray(y)
-    _checks.check_rows(X, y, y_name)
-    _checks.check_finite(y, y_name)
-    _checks.check_lam(lam)
-    return X, y
-
-
-def _check_labels(labels: jax.Array, k: int) -> None:
-    """Class labels are integers in [0, k) (the range checked when concrete)."""
-    if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise TypeError(f"labels must be integers in [0, {k}), got dtype {labels.dtype}")
-    if _checks.is_concrete(labels):
-        values = np.asarray(labels)
-        if np.any(values < 0) or np.any(values >= k):
-            raise ValueError(f"labels must be integers in [0, {k}), got {np.unique(values)}")
-
-
-def linear_regression(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> jax.Array:
+def linear_regression(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> jax.Array:
     r"""Regularized linear regression (Ng):
     :math:`\frac{1}{2m}\sum_i (x_i^\top w + b - y_i)^2 + \frac{\lambda}{2m}\lVert w\rVert^2`.
 
@@ -76,13 +52,13 @@ def linear_regression(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> jax.
       >>> float(linear_regression(params, X, y, 2.0))   # (1 + 4)/4 + 2/4·1
       1.75
     """
-    X, y = _prepare(X, y, lam)
+    X, y = _checks.cost_inputs(X, y, lam)
     return losses.squared_error(models.linear(params, X), y) + penalties.l2(
         params, lam, m=X.shape[0]
     )
 
 
-def logistic_regression(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> jax.Array:
+def logistic_regression(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> jax.Array:
     r"""Regularized logistic regression: mean binary cross-entropy + λ/(2m)‖w‖².
 
     .. math::
@@ -106,13 +82,13 @@ def logistic_regression(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> ja
       >>> round(float(logistic_regression(params, X, y, 1.0)), 6)   # log 2
       0.693147
     """
-    X, y = _prepare(X, y, lam)
+    X, y = _checks.cost_inputs(X, y, lam)
     _checks.check_binary(y)
     logits = models.linear(params, X)
     return losses.binary_cross_entropy(logits, y) + penalties.l2(params, lam, m=X.shape[0])
 
 
-def neural_network(params: Any, X: ArrayLike, Y: ArrayLike, lam: Any) -> jax.Array:
+def neural_network(params: Params, X: ArrayLike, Y: ArrayLike, lam: Lam) -> jax.Array:
     r"""Ng's regularized neural-network cost (sigmoid layers, K sigmoid outputs).
 
     .. math::
@@ -139,7 +115,7 @@ def neural_network(params: Any, X: ArrayLike, Y: ArrayLike, lam: Any) -> jax.Arr
       >>> round(float(neural_network(params, jnp.ones((1, 2)), Y, 1.0)), 4)
       1.3863
     """
-    X, Y = _prepare(X, Y, lam, "Y")
+    X, Y = _checks.cost_inputs(X, Y, lam, "Y")
     _checks.check_binary(Y, "Y")
     logits = models.mlp_logits(params, X)
     if Y.shape != logits.shape:
@@ -149,7 +125,7 @@ def neural_network(params: Any, X: ArrayLike, Y: ArrayLike, lam: Any) -> jax.Arr
     )
 
 
-def softmax_regression(params: Any, X: ArrayLike, labels: ArrayLike, lam: Any) -> jax.Array:
+def softmax_regression(params: Params, X: ArrayLike, labels: ArrayLike, lam: Lam) -> jax.Array:
     r"""Regularized softmax (multinomial logistic) regression.
 
     .. math::
@@ -172,20 +148,20 @@ def softmax_regression(params: Any, X: ArrayLike, labels: ArrayLike, lam: Any) -
       >>> round(float(softmax_regression(params, jnp.ones((3, 2)), jnp.array([0, 1, 3]), 1.0)), 4)
       1.3863
     """
-    X, labels = _prepare(X, labels, lam, "labels")
+    X, labels = _checks.cost_inputs(X, labels, lam, "labels")
     logits = models.linear(params, X)
     if logits.ndim != 2:
         raise ValueError("params['w'] must have shape (n, K) for softmax regression")
-    _check_labels(labels, logits.shape[1])
+    _checks.check_labels(labels, logits.shape[1])
     return losses.softmax_cross_entropy(logits, labels) + penalties.l2(params, lam, m=X.shape[0])
 
 
 def regularized(
-    data_cost: Callable[..., jax.Array],
+    data_cost: Callable[[Params, jax.Array, jax.Array], jax.Array],
     *,
     penalty: str = "l2",
-    scale: penalties.Scale = "per_example",
-    mask: Any = None,
+    scale: Scale = "per_example",
+    mask: Mask = None,
     l1_ratio: float | None = None,
 ) -> Cost:
     r"""Build ``cost(params, X, y, lam) = data_cost(params, X, y) + P(params, lam)``.
@@ -213,15 +189,13 @@ def regularized(
       >>> float(lasso(params, jnp.zeros((4, 2)), jnp.zeros(4), 2.0))   # 2/4·2
       1.0
     """
-    if penalty not in _PENALTIES:
-        raise ValueError(f"penalty must be one of {_PENALTIES}, got {penalty!r}")
-    if scale not in penalties.SCALES:
-        raise ValueError(f"scale must be one of {penalties.SCALES}, got {scale!r}")
+    _checks.check_choice(penalty, "penalty", _PENALTIES)
+    _checks.check_choice(scale, "scale", penalties.SCALES)
     if (penalty == "elastic_net") != (l1_ratio is not None):
         raise ValueError('l1_ratio must be given exactly when penalty="elastic_net"')
 
-    def cost(params: Any, X: ArrayLike, y: ArrayLike, lam: Any) -> jax.Array:
-        X, y = _prepare(X, y, lam)
+    def cost(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> jax.Array:
+        X, y = _checks.cost_inputs(X, y, lam)
         m = X.shape[0]
         if penalty == "l2":
             term = penalties.l2(params, lam, m=m, scale=scale, mask=mask)

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["coefficient_paths", "validation_curve"]
+__all__ = ["coefficient_paths", "pyplot", "validation_curve"]
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot with the non-interactive Agg backend (matplotlib is an extra)."""
     try:
         import matplotlib
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -45,7 +46,7 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
     against λ, marking the best λ and the one-standard-error λ; save a PNG.
 
     Args:
-      cv: a :class:`regjax.sweep.CVResult`.
+      cv: a :class:`regjax.selection.CVResult`.
       path: where to write the PNG.
       title: figure title.
       ylabel: what the score is.
@@ -55,7 +56,7 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
 
     Example:
       >>> import tempfile, pathlib
-      >>> from regjax.sweep import CVResult
+      >>> from regjax.selection import CVResult
       >>> lams = np.array([10.0, 1.0, 0.1])
       >>> cv = CVResult(lams, np.array([0.5, 0.3, 0.2]), np.array([0.55, 0.35, 0.4]),
       ...               np.full(3, 0.05), 1.0, 1.0, np.zeros((2, 3)))
@@ -63,7 +64,7 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
       >>> validation_curve(cv, out).read_bytes()[:4]
       b'\x89PNG'
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
     lams = np.asarray(cv.lams)
     ax.plot(lams, cv.train, "o-", ms=3, color="tab:blue", label="training (mean over folds)")
@@ -98,7 +99,7 @@ def coefficient_paths(
       >>> coefficient_paths([1.0, 10.0], [[2.0, -1.0], [1.0, -0.5]], out).exists()
       True
     """
-    plt = _pyplot()
+    plt = pyplot()
     lams = np.asarray(lams)
     weights = np.asarray(weights).reshape(len(lams), -1)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)

@@ -1,8 +1,10 @@
-r"""Mean data terms, written to be numerically stable.
+r"""Data losses: elementwise terms and their means, written to be numerically stable.
 
-Every loss here is a *mean* over the m examples, the data term of the library's
-convention (the penalty adds λ/(2m)‖w‖²). The logistic losses take logits z and use
-:math:`\log\sigma(z)` (``jax.nn.log_sigmoid``) and ``logsumexp``, so logits of ±1e4
+This module is the only place a data loss is written. The ``*_terms`` functions are
+the elementwise (per-example) losses; the mean losses (the data term of the library's
+convention, to which the penalty adds λ/(2m)‖w‖²) average them, and the batched path
+engines reduce them over arrays that also carry a λ axis. The logistic losses take
+logits z and are written with a stable softplus and ``logsumexp``, so logits of ±1e4
 give finite values and gradients.
 """
 
@@ -14,9 +16,12 @@ from jax.typing import ArrayLike
 
 __all__ = [
     "binary_cross_entropy",
+    "logistic_terms",
     "multilabel_sigmoid_cross_entropy",
     "softmax_cross_entropy",
+    "softmax_terms",
     "squared_error",
+    "squared_terms",
 ]
 
 
@@ -27,6 +32,85 @@ def _same_shape(pred: jax.Array, target: jax.Array, names: tuple[str, str]) -> N
         )
     if pred.ndim == 0:
         raise ValueError(f"{names[0]} must have a leading example axis, got a scalar")
+
+
+def squared_terms(pred: ArrayLike, y: ArrayLike) -> jax.Array:
+    r"""Elementwise half squared error :math:`\tfrac12(h - y)^2`.
+
+    The per-entry term of :func:`squared_error`; the batched path engines sum it over
+    the example axis of arrays that also carry a λ axis.
+
+    Example:
+      >>> squared_terms(jnp.array([1.0, 3.0]), jnp.array([0.0, 1.0]))
+      Array([0.5, 2. ], dtype=float32)
+    """
+    return 0.5 * jnp.square(jnp.asarray(pred) - jnp.asarray(y))
+
+
+@jax.custom_jvp
+def _softplus(z: jax.Array) -> jax.Array:
+    # log(1 + e^z) = max(z, 0) + log1p(e^{-|z|}): exact in both tails, and about 3× faster
+    # on CPU in float64 than jnp.logaddexp. Its derivative is given as σ(z): autodiff of
+    # this form would give 0.5·1 − 0.5·1 = 0 at z = 0 (jax.grad of |z| is 1 there).
+    return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> tuple:
+    (z,), (dz,) = primals, tangents
+    return _softplus(z), jax.nn.sigmoid(z) * dz
+
+
+def logistic_terms(logits: ArrayLike, y: ArrayLike) -> jax.Array:
+    r"""Elementwise logistic loss from logits, :math:`\log(1 + e^{z}) - y z`.
+
+    This is :math:`-[y\log\sigma(z) + (1 - y)\log\sigma(-z)]` (as
+    :math:`\log\sigma(z) = z - \log(1 + e^z)`), written as
+    :math:`\max(z, 0) + \log(1 + e^{-|z|}) - y z`: finite for every finite z, exact
+    in both tails, and about 3× faster on CPU in float64 than ``jnp.logaddexp``. Its
+    derivative in z is :math:`\sigma(z) - y` everywhere, z = 0 included (a custom JVP).
+
+    Args:
+      logits: z, any shape.
+      y: targets in [0, 1] (labels in {0, 1}), broadcastable against ``logits``.
+
+    Returns:
+      The elementwise losses.
+
+    Example:
+      >>> logistic_terms(jnp.array([0.0, 1e4, -1e4]), jnp.array([1.0, 1.0, 0.0]))
+      Array([0.6931472, 0.       , 0.       ], dtype=float32)
+    """
+    z = jnp.asarray(logits)
+    y = jnp.asarray(y).astype(z.dtype)
+    return _softplus(z) - y * z
+
+
+def softmax_terms(logits: ArrayLike, Y: ArrayLike, *, axis: int = -1) -> jax.Array:
+    r"""Per-example softmax cross-entropy with one-hot (or probability) targets.
+
+    .. math::
+
+        \mathrm{logsumexp}_k(z_k) - \sum_k Y_k z_k,
+
+    reduced over the class ``axis`` (so extra axes, such as a λ axis, pass through).
+    Its gradient in z is softmax(z) − Y when Y sums to one.
+
+    Args:
+      logits: z, with the K classes along ``axis``.
+      Y: one-hot targets (or class probabilities), broadcastable against ``logits``.
+      axis: the class axis.
+
+    Returns:
+      The losses, ``logits`` without ``axis``.
+
+    Example:
+      >>> softmax_terms(jnp.zeros((1, 4)), jnp.array([[0.0, 0.0, 1.0, 0.0]]))
+      Array([1.3862944], dtype=float32)
+    """
+    z = jnp.asarray(logits)
+    Y = jnp.asarray(Y).astype(z.dtype)
+    return jax.nn.logsumexp(z, axis=axis) - jnp.sum(Y * z, axis=axis)
 
 
 def squared_error(pred: ArrayLike, y: ArrayLike) -> jax.Array:
@@ -49,7 +133,7 @@ def squared_error(pred: ArrayLike, y: ArrayLike) -> jax.Array:
     """
     pred, y = jnp.asarray(pred), jnp.asarray(y)
     _same_shape(pred, y, ("pred", "y"))
-    return jnp.sum(jnp.square(pred - y)) / (2 * pred.shape[0])
+    return jnp.sum(squared_terms(pred, y)) / pred.shape[0]
 
 
 def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> jax.Array:
@@ -75,9 +159,7 @@ def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> jax.Array:
     """
     logits, y = jnp.asarray(logits), jnp.asarray(y)
     _same_shape(logits, y, ("logits", "y"))
-    y = y.astype(logits.dtype)
-    losses = -(y * jax.nn.log_sigmoid(logits) + (1 - y) * jax.nn.log_sigmoid(-logits))
-    return jnp.mean(losses)
+    return jnp.mean(logistic_terms(logits, y))
 
 
 def multilabel_sigmoid_cross_entropy(logits: ArrayLike, Y: ArrayLike) -> jax.Array:
@@ -103,9 +185,7 @@ def multilabel_sigmoid_cross_entropy(logits: ArrayLike, Y: ArrayLike) -> jax.Arr
     """
     logits, Y = jnp.asarray(logits), jnp.asarray(Y)
     _same_shape(logits, Y, ("logits", "Y"))
-    Y = Y.astype(logits.dtype)
-    losses = -(Y * jax.nn.log_sigmoid(logits) + (1 - Y) * jax.nn.log_sigmoid(-logits))
-    return jnp.sum(losses) / logits.shape[0]
+    return jnp.sum(logistic_terms(logits, Y)) / logits.shape[0]
 
 
 def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> jax.Array:
@@ -136,5 +216,5 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> jax.Array:
         )
     if not jnp.issubdtype(labels.dtype, jnp.integer):
         raise TypeError(f"labels must be integers in [0, K), got dtype {labels.dtype}")
-    picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
-    return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
+    Y = jax.nn.one_hot(labels, logits.shape[1], dtype=logits.dtype)
+    return jnp.mean(softmax_terms(logits, Y, axis=1))

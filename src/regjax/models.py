@@ -10,20 +10,20 @@ Parameter layouts:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from regjax import _checks
+from regjax._typing import Params
 
 __all__ = ["init_mlp", "linear", "logistic", "map_feature", "mlp", "mlp_logits"]
 
 Activation = Callable[[jax.Array], jax.Array]
 
 
-def _check_linear_params(params: Any, X: jax.Array) -> None:
+def _check_linear_params(params: Params, X: jax.Array) -> None:
     if not isinstance(params, dict) or "w" not in params or "b" not in params:
         raise TypeError("params must be a dict {'w': (n,) or (n, k), 'b': () or (k,)}")
     w, b = jnp.asarray(params["w"]), jnp.asarray(params["b"])
@@ -39,7 +39,7 @@ def _check_linear_params(params: Any, X: jax.Array) -> None:
         raise TypeError(f"params must be floating arrays, got dtypes w {w.dtype}, b {b.dtype}")
 
 
-def linear(params: Any, X: ArrayLike) -> jax.Array:
+def linear(params: Params, X: ArrayLike) -> jax.Array:
     r"""Linear model :math:`h = Xw + b`.
 
     Args:
@@ -59,7 +59,7 @@ def linear(params: Any, X: ArrayLike) -> jax.Array:
     return X @ params["w"] + params["b"]
 
 
-def logistic(params: Any, X: ArrayLike) -> jax.Array:
+def logistic(params: Params, X: ArrayLike) -> jax.Array:
     r"""Logistic model :math:`h = \sigma(Xw + b)`, :math:`\sigma(z) = 1/(1 + e^{-z})`.
 
     Args:
@@ -77,7 +77,7 @@ def logistic(params: Any, X: ArrayLike) -> jax.Array:
     return jax.nn.sigmoid(linear(params, X))
 
 
-def _check_mlp_params(params: Any, X: jax.Array) -> None:
+def _check_mlp_params(params: Params, X: jax.Array) -> None:
     if not isinstance(params, list | tuple) or not params:
         raise TypeError("params must be a non-empty list of layers {'W': (out, in), 'b': (out,)}")
     width = X.shape[1]
@@ -96,7 +96,7 @@ def _check_mlp_params(params: Any, X: jax.Array) -> None:
 
 
 def mlp_logits(
-    params: Sequence[Any], X: ArrayLike, *, activation: Activation = jax.nn.sigmoid
+    params: Sequence[Params], X: ArrayLike, *, activation: Activation = jax.nn.sigmoid
 ) -> jax.Array:
     r"""The pre-activation :math:`z^{(L)}` of the last layer of :func:`mlp`.
 
@@ -126,7 +126,7 @@ def mlp_logits(
 
 
 def mlp(
-    params: Sequence[Any],
+    params: Sequence[Params],
     X: ArrayLike,
     *,
     activation: Activation = jax.nn.sigmoid,
@@ -155,7 +155,7 @@ def mlp(
 
 
 def init_mlp(
-    key: jax.Array, sizes: Sequence[int], *, dtype: Any = None
+    key: jax.Array, sizes: Sequence[int], *, dtype: jnp.dtype | None = None
 ) -> list[dict[str, jax.Array]]:
     r"""Random MLP parameters, Ng's symmetric-breaking uniform initialization.
 

@@ -22,17 +22,21 @@ m·r·(√v̂_j + ε), larger where gradients are large (Loshchilov & Hutter 201
 
 from __future__ import annotations
 
-from typing import Any
-
 import optax
 
 from regjax import transforms
+from regjax._typing import ArrayLike, Mask, ScalarOrSchedule
 
 __all__ = ["adam_l2", "adamw", "sgd_l2", "sgdw"]
 
 
 def sgd_l2(
-    learning_rate: Any, lam: Any, *, m: Any, momentum: float | None = None, mask: Any = None
+    learning_rate: ScalarOrSchedule,
+    lam: ScalarOrSchedule,
+    *,
+    m: ArrayLike,
+    momentum: float | None = None,
+    mask: Mask = None,
 ) -> optax.GradientTransformation:
     r"""SGD on mean loss + λ/(2m)‖w‖²: the L2 gradient is added **before** η.
 
@@ -64,12 +68,12 @@ def sgd_l2(
 
 
 def sgdw(
-    learning_rate: Any,
-    weight_decay: Any,
+    learning_rate: ScalarOrSchedule,
+    weight_decay: ScalarOrSchedule,
     *,
     lr_scaled: bool = True,
     momentum: float | None = None,
-    mask: Any = None,
+    mask: Mask = None,
 ) -> optax.GradientTransformation:
     r"""SGD with decoupled weight decay, applied **after** η.
 
@@ -108,14 +112,14 @@ def sgdw(
 
 
 def adam_l2(
-    learning_rate: Any,
-    lam: Any,
+    learning_rate: ScalarOrSchedule,
+    lam: ScalarOrSchedule,
     *,
-    m: Any,
+    m: ArrayLike,
     b1: float = 0.9,
     b2: float = 0.999,
     eps: float = 1e-8,
-    mask: Any = None,
+    mask: Mask = None,
 ) -> optax.GradientTransformation:
     r"""Adam on mean loss + λ/(2m)‖w‖² ("Adam with L2"): the L2 gradient enters Adam.
 
@@ -150,14 +154,14 @@ def adam_l2(
 
 
 def adamw(
-    learning_rate: Any,
-    weight_decay: Any,
+    learning_rate: ScalarOrSchedule,
+    weight_decay: ScalarOrSchedule,
     *,
     lr_scaled: bool = True,
     b1: float = 0.9,
     b2: float = 0.999,
     eps: float = 1e-8,
-    mask: Any = None,
+    mask: Mask = None,
 ) -> optax.GradientTransformation:
     r"""AdamW: Adam, then decoupled weight decay **after** η.
 

@@ -1,246 +1,378 @@
-r"""Regularization paths of the built-in models, cross-validated: the job behind
-``regjax sweep``.
+r"""Regularization paths: every λ of a grid solved in one computation.
 
-For a data set, a model (``linear``, ``logistic``, ``softmax``) and a penalty (``l2``,
-``l1``), :func:`run` builds the λ grid (:func:`regjax.lambda_grid`), cross-validates the
-whole grid with every fold and every λ in one computation, and fits the path on all
-the data. The L2 paths use the exact or batched second-order solvers
-(:func:`regjax.closed_form.ridge_path`, :func:`regjax.solvers.logistic_path`,
-:func:`regjax.solvers.softmax_path`); the L1 paths use :func:`l1_path`, accelerated
-proximal gradient (FISTA) ``vmap``-ped over λ.
+Each solver takes a (G,) grid and returns a :class:`Path`: the parameters with a
+leading G axis, and per λ whether it converged, its iterations and its final gradient
+norm (for L1 and elastic net the KKT residual, the largest entry of the minimum-norm
+subgradient). The objective, for ``l1_ratio`` = ρ, is the library's convention
+
+.. math::
+
+    J_g(w, b) = \frac1m\sum_i \ell(x_i^\top w + b, y_i)
+        + \frac{\lambda_g}{m}\Big(\rho\lVert w\rVert_1 + \frac{1-\rho}{2}\lVert w\rVert^2\Big),
+
+so ρ = 0 is the L2 penalty λ/(2m)‖w‖² and ρ = 1 the lasso's λ/m‖w‖₁ (scikit-learn's
+``alpha`` is λ/m, ``C`` is 1/λ). Intercepts are never penalized.
+
+==================  ===============================================================
+solver              method
+==================  ===============================================================
+:func:`ridge`       exact, one SVD (:func:`regjax.closed_form.ridge_path`)
+:func:`linear`      ρ > 0: batched accelerated proximal gradient (Gram space when
+                    m ≥ n); ρ = 0: :func:`ridge`
+:func:`logistic`    ρ = 0: batched Newton-CG; ρ > 0: batched proximal gradient
+:func:`softmax`     the same, with K classes
+==================  ===============================================================
+
+Every iterative solver is compiled once per (shape, G): λ, ρ and the tolerances are
+traced, so a new grid of the same length reuses the compiled program. Nothing is
+hidden: a λ that did not converge, that diverged (NaN or inf), or that has no finite
+minimizer (separable classes at λ = 0, a class that never occurs) has
+``converged = False``, and an eager call warns with a
+:class:`regjax.solvers.ConvergenceWarning` naming each such λ.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
+import functools
+import warnings
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from regjax import _checks, closed_form, data, solvers
-from regjax.sweep import CVResult, cross_validate, lambda_grid
+from regjax import _checks, _glm, _newton, _proximal, closed_form
+from regjax._typing import Params
 
-__all__ = ["MODELS", "PathReport", "l1_path", "run"]
+if TYPE_CHECKING:
+    from regjax._typing import Grid, Labels, Matrix, Targets
+from regjax.solvers import ConvergenceWarning
 
-MODELS = ("linear", "logistic", "softmax")
-DEFAULT_MODEL = {"regression": "linear", "binary": "logistic", "multiclass": "softmax"}
+__all__ = ["Path", "linear", "logistic", "ridge", "softmax"]
 
-
-def _linear_loss(params: Any, X: jax.Array, y: jax.Array) -> jax.Array:
-    return jnp.mean((X @ params["w"] + params["b"] - y) ** 2) / 2
-
-
-def _logistic_loss(params: Any, X: jax.Array, y: jax.Array) -> jax.Array:
-    z = X @ params["w"] + params["b"]
-    return jnp.mean(jax.nn.softplus(z) - y * z)
+_NEWTON_MAX_ITER = 100
+_PROXIMAL_MAX_ITER = 20_000
 
 
-def _softmax_loss(params: Any, X: jax.Array, y: jax.Array) -> jax.Array:
-    z = X @ params["w"] + params["b"]
-    picked = jnp.take_along_axis(z, y[:, None], axis=1)[:, 0]
-    return jnp.mean(jax.nn.logsumexp(z, axis=1) - picked)
+class Path(NamedTuple):
+    """A regularization path: one solution per λ of the grid.
+
+    Attributes:
+      params: ``{"w": (G, n) or (G, n, K), "b": (G,) or (G, K)}``.
+      lams: the grid, (G,).
+      converged: per λ, whether the solver met its tolerance with a finite answer at
+        a finite minimizer, (G,) bool.
+      iterations: per λ, the solver's iterations (0 for the exact ridge path), (G,).
+      grad_max: per λ, the final max|∇J| (L2) or KKT residual (L1, elastic net), (G,).
+    """
+
+    params: Params
+    lams: jax.Array
+    converged: jax.Array
+    iterations: jax.Array
+    grad_max: jax.Array
 
 
-def _error_rate(model: str) -> Callable[..., jax.Array]:
-    def error(params: Any, X: jax.Array, y: jax.Array) -> jax.Array:
-        z = X @ params["w"] + params["b"]
-        predicted = (z > 0).astype(y.dtype) if model == "logistic" else jnp.argmax(z, axis=1)
-        return jnp.mean((predicted != y).astype(X.dtype))
+def _report(solver: str, path: Path, no_minimizer: jax.Array, tol: float | None) -> None:
+    """Warn, naming each λ whose solution is not a converged, finite minimizer."""
+    if not _checks.is_concrete((path, no_minimizer)):
+        return  # inside jit: Path.converged says it
+    lams = np.asarray(path.lams)
+    absent = np.asarray(no_minimizer)
+    finite = np.asarray(_checks.finite_lanes(path.params)) | absent
+    stuck = ~np.asarray(path.converged) & finite & ~absent
+    problems = []
+    for mask, what in (
+        (~finite, "diverged (NaN or inf)"),
+        (absent, "have no finite minimizer (separable classes at λ = 0, or a class that "
+         "never occurs, so an intercept runs off to infinity)"),
+        (stuck, f"did not reach grad_max ≤ {tol} (raise max_iter, or see Path.grad_max)"),
+    ):  # fmt: skip
+        if mask.any():
+            problems.append(f"{int(mask.sum())} of {len(lams)} λ {what}: λ = {lams[mask].tolist()}")
+    if problems:
+        warnings.warn(f"paths.{solver}: " + "; ".join(problems), ConvergenceWarning, stacklevel=4)
 
-    return error
 
-
-LOSSES = {"linear": _linear_loss, "logistic": _logistic_loss, "softmax": _softmax_loss}
-
-
-def l1_path(
-    X: ArrayLike,
-    y: ArrayLike,
-    lams: ArrayLike,
+@functools.partial(jax.jit, static_argnames=("family_name", "proximal"))
+def _solve(
+    X: jax.Array,
+    XT: jax.Array,
+    Y: jax.Array,
+    lams: jax.Array,
+    l1_ratio: jax.Array,
+    tol: jax.Array,
+    max_iter: jax.Array,
+    max_cg: jax.Array,
     *,
-    model: str = "linear",
-    tol: float = 1e-8,
-    max_iter: int = 20_000,
-) -> dict[str, jax.Array]:
-    r"""L1-regularized linear or logistic regression for a whole λ grid, FISTA under vmap.
+    family_name: str,
+    proximal: bool,
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Run an engine over the whole grid: (W, b, iterations, grad_max, converged,
+    no finite minimizer)."""
+    family = getattr(_glm, family_name)
+    if proximal:
+        prox = _proximal.fista(family, X, Y, lams, l1_ratio, tol=tol, max_iter=max_iter)
+        W, b, Z, its, gmax, ok = prox
+    else:
+        newton = _newton.newton_cg(
+            family, X, XT, Y, lams, tol=tol, max_iter=max_iter, max_cg=max_cg
+        )
+        W, b, Z, its, gmax, ok = newton[:6]
+    no_minimizer = jnp.zeros(lams.shape, bool)
+    if Z is not None:
+        no_minimizer = _glm.missing_class(family, Y) | ((lams == 0) & _glm.separates(family, Z, Y))
+    return W, b, its, gmax, ok, no_minimizer
 
-    Minimizes :math:`J(w, b) = \frac1m\sum_i \ell_i + \frac{\lambda}{m}\lVert w\rVert_1`
-    (ℓ = ½ squared error, or logistic loss) by accelerated proximal gradient with the
-    fixed step 1/L, :math:`L = \sigma_{\max}([X\ 1])^2/m` (÷4 for logistic): the
-    gradient step on the smooth part, then soft-thresholding
-    :math:`w \leftarrow \mathrm{sign}(w)\max(|w| - \lambda/(mL), 0)`, which makes exact
-    zeros. Each λ stops when its proximal-gradient step moves no coordinate by more than
-    ``tol``·L⁻¹-scaled (the prox-gradient residual L·‖Δ‖∞ ≤ tol).
+
+def _run(
+    family_name: str,
+    X: jax.Array,
+    Y: jax.Array,
+    lams: jax.Array,
+    *,
+    l1_ratio: float,
+    tol: float,
+    max_iter: int | None,
+    max_cg: int = 200,
+) -> tuple[jax.Array, ...]:
+    """Check the solver options and run the engine the penalty calls for."""
+    _checks.check_fraction(l1_ratio)
+    _checks.check_tol(tol)
+    proximal = float(l1_ratio) > 0
+    if max_iter is None:
+        max_iter = _PROXIMAL_MAX_ITER if proximal else _NEWTON_MAX_ITER
+    _checks.check_int(max_iter, "max_iter", low=1)
+    _checks.check_int(max_cg, "max_cg", low=1)
+    dtype = X.dtype
+    return _solve(
+        X, X.T, Y, lams, jnp.asarray(l1_ratio, dtype), jnp.asarray(tol, dtype),
+        jnp.asarray(max_iter), jnp.asarray(max_cg), family_name=family_name, proximal=proximal,
+    )  # fmt: skip
+
+
+def _finish(
+    solver: str,
+    params: Params,
+    lams: jax.Array,
+    outcome: tuple[jax.Array, ...],
+    tol: float | None,
+) -> Path:
+    """The Path of an engine's outcome (iterations, grad_max, converged, no finite
+    minimizer): converged only where the answer is finite at a finite minimizer."""
+    iterations, grad_max, converged, no_minimizer = outcome
+    converged = converged & ~no_minimizer & _checks.finite_lanes(params)
+    path = Path(params, lams, converged, iterations, grad_max)
+    _report(solver, path, no_minimizer, tol)
+    return path
+
+
+def _one_output(
+    solver: str, family_name: str, X: jax.Array, y: jax.Array, lams: jax.Array, **options: Any
+) -> Path:
+    """A path of a model with one output: y (m,) in, ``{"w": (G, n), "b": (G,)}`` out."""
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (m,) for paths.{solver}, got shape {y.shape}")
+    outcome = _run(family_name, X, y.astype(X.dtype)[:, None, None], lams, **options)
+    W, b = outcome[:2]
+    return _finish(solver, {"w": W[:, 0, :].T, "b": b[0]}, lams, outcome[2:], options["tol"])
+
+
+def _inputs(
+    X: ArrayLike, y: ArrayLike, lams: ArrayLike, y_name: str = "y"
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """X (in the widest float enabled), y, and the grid in X's dtype, all checked."""
+    X, y = _checks.data(X, y, y_name)
+    X = X.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
+    return X, y, _checks.as_grid(lams).astype(X.dtype)
+
+
+def ridge(X: Matrix, y: Targets, lams: Grid) -> Path:
+    r"""The exact ridge path, :math:`\frac{1}{2m}\lVert y - Xw - b\rVert^2 +
+    \frac{\lambda}{2m}\lVert w\rVert^2` for every λ, from one SVD.
+
+    :func:`regjax.closed_form.ridge_path` gives the parameters; ``grad_max`` is the
+    gradient of the cost at them (round-off only), ``iterations`` is 0, and a λ
+    converged when its solution is finite.
+
+    Args:
+      X: inputs, shape (m, n).
+      y: targets, shape (m,) or (m, k).
+      lams: λ grid, shape (G,), each ≥ 0.
+
+    Returns:
+      A :class:`Path` with ``params = {"w": (G, n) or (G, n, k), "b": (G,) or (G, k)}``.
+
+    Example:
+      >>> X = jnp.array([[0.0], [1.0], [2.0]]); y = 2 * X[:, 0] + 1
+      >>> path = ridge(X, y, jnp.array([0.0, 2.0]))
+      >>> path.params["w"][:, 0].round(4), bool(path.converged.all())
+      (Array([2., 1.], dtype=float32), True)
+    """
+    X, y, lams = _inputs(X, y, lams)
+    params = closed_form.ridge_path(X, y, lams)
+    zeros = jnp.zeros(lams.shape, jnp.int32)
+    outcome = (zeros, _ridge_grad_max(X, y, lams, params["w"]), zeros == 0, zeros != 0)
+    return _finish("ridge", params, lams, outcome, None)
+
+
+def _ridge_grad_max(X: jax.Array, y: jax.Array, lams: jax.Array, w: jax.Array) -> jax.Array:
+    """max|∇J| of the ridge cost at each λ's w (the intercept, ȳ − x̄ᵀw, is exact)."""
+    Xc, yc = X - jnp.mean(X, axis=0), y - jnp.mean(y, axis=0)
+    residual = jnp.einsum("mn,gn...->gm...", Xc, w) - yc
+    reg = (lams / X.shape[0]).reshape((-1,) + (1,) * y.ndim)
+    grad = jnp.einsum("mn,gm...->gn...", Xc, residual) / X.shape[0] + reg * w
+    return jnp.max(jnp.abs(grad.reshape(lams.shape[0], -1)), axis=1)
+
+
+def linear(
+    X: Matrix,
+    y: Targets,
+    lams: Grid,
+    *,
+    l1_ratio: float = 1.0,
+    tol: float = 1e-8,
+    max_iter: int | None = None,
+) -> Path:
+    r"""The lasso or elastic-net path of linear regression, every λ at once.
+
+    Minimizes :math:`\frac{1}{2m}\lVert y - Xw - b\rVert^2 +
+    \frac{\lambda}{m}\big(\rho\lVert w\rVert_1 + \frac{1-\rho}{2}\lVert w\rVert^2\big)`,
+    scikit-learn's ``ElasticNet(alpha=λ/m, l1_ratio=ρ)`` (``Lasso(alpha=λ/m)`` at ρ = 1),
+    by batched accelerated proximal gradient (see :mod:`regjax._proximal`) until each
+    λ's KKT residual is ≤ ``tol``; ρ = 0 is :func:`ridge`, exact.
 
     Args:
       X: inputs, shape (m, n).
       y: targets, shape (m,).
-      lams: λ grid, shape (G,).
-      model: ``"linear"`` or ``"logistic"``.
-      tol: tolerance on the proximal-gradient residual, per λ.
-      max_iter: most iterations.
+      lams: λ grid, shape (G,), each ≥ 0.
+      l1_ratio: ρ in [0, 1].
+      tol: KKT residual per λ (max-abs of the minimum-norm subgradient).
+      max_iter: most iterations (default 20000).
 
     Returns:
-      ``{"w": (G, n), "b": (G,)}``.
+      A :class:`Path` with ``params = {"w": (G, n), "b": (G,)}``.
 
     Example:
       >>> X = jnp.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
       >>> y = jnp.array([2.0, 0.1, -2.0, -0.1])
-      >>> path = l1_path(X, y, jnp.array([1.0]))   # Lasso(alpha=1/4): w₂ is exactly 0
-      >>> [round(float(v), 6) for v in path["w"][0]]
+      >>> path = linear(X, y, jnp.array([1.0]))   # Lasso(alpha=1/4): w₂ is exactly 0
+      >>> [round(float(v), 6) for v in path.params["w"][0]]
       [1.5, 0.0]
-
-    References:
-      A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for
-      linear inverse problems", SIAM J. Imaging Sci. 2 (2009).
     """
-    if model not in ("linear", "logistic"):
-        raise ValueError(f"model must be 'linear' or 'logistic' for l1_path, got {model!r}")
-    X = _checks.as_matrix(X)
-    y = jnp.asarray(y, dtype=X.dtype)
-    _checks.check_rows(X, y)
-    lams = jnp.asarray(lams, dtype=X.dtype)
-    if lams.ndim != 1:
-        raise ValueError(f"lams must be 1-D (G,), got shape {lams.shape}")
-    _checks.check_lam(lams, "lams")
-    m, n = X.shape
-    ones = jnp.ones((m, 1), X.dtype)
-    lipschitz = jnp.linalg.norm(jnp.concatenate([X, ones], axis=1), ord=2) ** 2 / m
-    if model == "logistic":
-        lipschitz = lipschitz / 4
-    loss = LOSSES[model]
-    grad = jax.grad(loss)
-
-    def solve(lam: jax.Array) -> dict[str, jax.Array]:
-        threshold = lam / (m * lipschitz)
-
-        def prox_step(p: dict[str, jax.Array]) -> dict[str, jax.Array]:
-            g = grad(p, X, y)
-            w = p["w"] - g["w"] / lipschitz
-            w = jnp.sign(w) * jnp.maximum(jnp.abs(w) - threshold, 0)
-            return {"w": w, "b": p["b"] - g["b"] / lipschitz}
-
-        def cond(state: tuple) -> jax.Array:
-            step, _, _, _, residual = state
-            return (step < max_iter) & (residual > tol)
-
-        def body(state: tuple) -> tuple:
-            step, p, v, t, _ = state
-            new = prox_step(v)
-            t_next = (1 + jnp.sqrt(1 + 4 * t**2)) / 2
-            momentum = (t - 1) / t_next
-            v = jax.tree.map(lambda a, b: a + momentum * (a - b), new, p)
-            change = jnp.maximum(jnp.max(jnp.abs(new["w"] - p["w"])), jnp.abs(new["b"] - p["b"]))
-            return step + 1, new, v, t_next, lipschitz * change
-
-        b0 = jnp.mean(y) if model == "linear" else jnp.zeros((), X.dtype)
-        p0 = {"w": jnp.zeros(n, X.dtype), "b": b0}
-        init = (0, p0, p0, jnp.ones((), X.dtype), jnp.asarray(jnp.inf, X.dtype))
-        return jax.lax.while_loop(cond, body, init)[1]
-
-    return jax.vmap(solve)(lams)
+    if float(l1_ratio) == 0:
+        return ridge(X, y, lams)
+    X, y, lams = _inputs(X, y, lams)
+    return _one_output("linear", "squared", X, y, lams, l1_ratio=l1_ratio, tol=tol,
+                       max_iter=max_iter)  # fmt: skip
 
 
-class PathReport(NamedTuple):
-    """What :func:`run` found: the grid, the cross-validation, the path on all the data."""
-
-    dataset: str
-    model: str
-    penalty: str
-    m: int
-    n: int
-    cv: CVResult
-    val_error: np.ndarray | None  # validation error rate per λ (classification)
-    path: dict[str, np.ndarray]  # fitted on all the data: {"w": (G, ...), "b": (G, ...)}
-    loo: np.ndarray | None  # ridge: exact leave-one-out error per λ
-    gcv: np.ndarray | None
-    seconds: dict[str, float]
-
-
-def _path_fit(model: str, penalty: str, num_classes: int) -> Callable[..., Any]:
-    if penalty == "l1":
-        return lambda lams, X, y: l1_path(X, y, lams, model=model)
-    if model == "linear":
-        return lambda lams, X, y: closed_form.ridge_path(X, y, lams)
-    if model == "logistic":
-        return lambda lams, X, y: solvers.logistic_path(X, y, lams)
-    return lambda lams, X, y: solvers.softmax_path(X, y, lams, num_classes=num_classes)
-
-
-def run(
-    dataset: str | data.Dataset = "breast_cancer",
+def logistic(
+    X: Matrix,
+    y: Targets,
+    lams: Grid,
     *,
-    model: str | None = None,
-    penalty: str = "l2",
-    num: int = 30,
-    min_ratio: float = 1e-4,
-    folds: int = 5,
-    seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> PathReport:
-    """Cross-validate a whole λ path of a built-in model on a data set.
+    l1_ratio: float = 0.0,
+    tol: float = 1e-8,
+    max_iter: int | None = None,
+    max_cg: int = 200,
+) -> Path:
+    r"""The path of regularized logistic regression, every λ at once.
+
+    Minimizes, for every :math:`\lambda_g` together,
+
+    .. math::
+
+        J_g(w, b) = \frac1m\sum_i\big[\log(1 + e^{z_i}) - y_i z_i\big]
+            + \frac{\lambda_g}{m}\Big(\rho\lVert w\rVert_1
+            + \frac{1-\rho}{2}\lVert w\rVert^2\Big), \qquad z = Xw + b
+
+    (:func:`regjax.costs.logistic_regression` at ρ = 0; scikit-learn's ``C`` is 1/λ).
+    ρ = 0 runs the batched Newton-CG (:mod:`regjax._newton`): every product with X is
+    one GEMM over the grid, and a λ stops when max|∇J_g| ≤ ``tol``. ρ > 0 runs the
+    batched proximal engine (:mod:`regjax._proximal`) to a KKT residual ≤ ``tol``.
+    Every λ starts from w = 0, b = logit(ȳ). Computes in float64 when x64 is enabled
+    (float32 otherwise, where ``tol`` should be about 1e-5 or more).
 
     Args:
-      dataset: an embedded data set's name (:data:`regjax.data.DATASETS`) or a
-        :class:`regjax.data.Dataset`.
-      model: ``"linear"``, ``"logistic"`` or ``"softmax"`` (default: from the task).
-      penalty: ``"l2"`` or ``"l1"`` (``l1`` for linear and logistic models).
-      num: grid size.
-      min_ratio: smallest λ as a fraction of λ_max.
-      folds: cross-validation folds.
-      seed: the fold shuffle.
-      progress: called with the name of each stage as it starts.
+      X: inputs, shape (m, n).
+      y: labels in {0, 1}, shape (m,).
+      lams: λ grid, shape (G,), each ≥ 0.
+      l1_ratio: ρ in [0, 1].
+      tol: max|∇J| (ρ = 0) or KKT residual (ρ > 0) per λ.
+      max_iter: most Newton iterations (default 100), or proximal ones (20000).
+      max_cg: most CG iterations per Newton iteration.
 
     Returns:
-      A :class:`PathReport`; its CV scores are the unregularized mean data loss.
+      A :class:`Path` with ``params = {"w": (G, n), "b": (G,)}``.
 
     Example:
-      >>> report = run("diabetes", num=4, folds=3)   # ridge path, exact
-      >>> report.model, report.cv.val.shape, report.path["w"].shape
-      ('linear', (3, 4), (4, 10))
+      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0, 0, 1, 1])
+      >>> path = logistic(X, y, jnp.array([1.0, 10.0]), tol=1e-5)
+      >>> path.params["w"].shape, bool(path.params["w"][0, 0] > path.params["w"][1, 0] > 0)
+      ((2, 1), True)
     """
-    ds = data.load(dataset) if isinstance(dataset, str) else dataset
-    model = model or DEFAULT_MODEL[ds.task]
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    if penalty not in ("l1", "l2") or (penalty == "l1" and model == "softmax"):
-        raise ValueError(f"penalty must be 'l2' or 'l1' (l1: linear/logistic), got {penalty!r}")
-    if (model == "linear") != (ds.task == "regression"):
-        raise ValueError(f"model {model!r} does not fit the {ds.task} data set {ds.name!r}")
-    say = progress or (lambda stage: None)
-    seconds: dict[str, float] = {}
-    dtype = jnp.zeros(()).dtype
-    X = jnp.asarray(ds.X, dtype=dtype)
-    y = jnp.asarray(ds.y) if model == "softmax" else jnp.asarray(ds.y, dtype=dtype)
-    num_classes = int(np.max(ds.y)) + 1 if model == "softmax" else 1
+    X, y, lams = _inputs(X, y, lams)
+    _checks.check_binary(y)
+    return _one_output("logistic", "binary", X, y, lams, l1_ratio=l1_ratio, tol=tol,
+                       max_iter=max_iter, max_cg=max_cg)  # fmt: skip
 
-    say("λ grid")
-    lams = lambda_grid(ds.X, ds.y, model=model, num=num, min_ratio=min_ratio, penalty=penalty)
-    lams = lams.astype(dtype)
-    fit = _path_fit(model, penalty, num_classes)
 
-    say(f"{folds}-fold cross-validation of {num} λ (compiles first)")
-    start = time.perf_counter()
-    key = jax.random.key(seed)
-    cv = cross_validate(fit, LOSSES[model], X, y, lams, folds=folds, key=key, batched=True)
-    val_error = None
-    if model != "linear":
-        errors = cross_validate(
-            fit, _error_rate(model), X, y, lams, folds=folds, key=key, batched=True
-        )
-        val_error = errors.val_mean
-    seconds["cross-validation"] = time.perf_counter() - start
+def softmax(
+    X: Matrix,
+    labels: Labels,
+    lams: Grid,
+    *,
+    l1_ratio: float = 0.0,
+    num_classes: int | None = None,
+    tol: float = 1e-8,
+    max_iter: int | None = None,
+    max_cg: int = 200,
+) -> Path:
+    r"""The path of regularized softmax (multinomial logistic) regression.
 
-    say("path on all the data")
-    start = time.perf_counter()
-    path = jax.tree.map(np.asarray, fit(lams, X, y))
-    loo = gcv = None
-    if model == "linear" and penalty == "l2":
-        loo, gcv = (np.asarray(v) for v in closed_form.ridge_loo_gcv(X, y, lams))
-    seconds["full path"] = time.perf_counter() - start
-    m, n = ds.X.shape
-    return PathReport(ds.name, model, penalty, m, n, cv, val_error, path, loo, gcv, seconds)
+    Minimizes :func:`regjax.costs.softmax_regression` (at ρ = 0) for every λ,
+
+    .. math::
+
+        J_g(W, b) = \frac1m\sum_i\big[\mathrm{logsumexp}(z_i) - z_{i,y_i}\big]
+            + \frac{\lambda_g}{m}\Big(\rho\lVert W\rVert_1
+            + \frac{1-\rho}{2}\lVert W\rVert_F^2\Big), \qquad z = XW + b,
+
+    in the over-complete parametrization (K weight vectors, as scikit-learn's
+    multinomial ``LogisticRegression``). Adding a constant to the K biases changes
+    nothing, so b is returned with zero mean over the classes. Same engines as
+    :func:`logistic`; every λ starts from W = 0, b = centred log class frequencies.
+
+    Args:
+      X: inputs, shape (m, n).
+      labels: integer classes in [0, K), shape (m,).
+      lams: λ grid, shape (G,), each ≥ 0.
+      l1_ratio: ρ in [0, 1].
+      num_classes: K (default: ``max(labels) + 1``, which needs concrete labels).
+      tol: max|∇J| (ρ = 0) or KKT residual (ρ > 0) per λ.
+      max_iter: most Newton iterations (default 100), or proximal ones (20000).
+      max_cg: most CG iterations per Newton iteration.
+
+    Returns:
+      A :class:`Path` with ``params = {"w": (G, n, K), "b": (G, K)}``.
+
+    Example:
+      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+      >>> path = softmax(X, jnp.array([0, 0, 1, 1, 2, 2]), jnp.ones(3), tol=1e-5)
+      >>> path.params["w"].shape, path.params["b"].shape
+      ((3, 1, 3), (3, 3))
+    """
+    X, labels, lams = _inputs(X, labels, lams, "labels")
+    if num_classes is None:
+        if not _checks.is_concrete(labels):
+            raise ValueError("num_classes is required when labels are traced")
+        num_classes = int(np.max(np.asarray(labels))) + 1
+    _checks.check_int(num_classes, "num_classes", low=2)
+    _checks.check_labels(labels, num_classes)
+    Y = jax.nn.one_hot(labels, num_classes, dtype=X.dtype)[:, :, None]
+    outcome = _run("softmax", X, Y, lams, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter,
+                   max_cg=max_cg)  # fmt: skip
+    W, b = outcome[:2]
+    return _finish("softmax", {"w": jnp.transpose(W, (2, 0, 1)), "b": b.T}, lams, outcome[2:], tol)

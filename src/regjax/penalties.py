@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -40,6 +40,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from regjax import _checks
+from regjax._typing import Lam, Mask, Params, PyTree, Scale
 
 __all__ = [
     "SCALES",
@@ -54,7 +55,6 @@ __all__ = [
     "resolve_mask",
 ]
 
-Scale = Literal["per_example", "sum", "per_param"]
 SCALES: tuple[str, ...] = ("per_example", "sum", "per_param")
 BIAS_NAMES = frozenset({"b", "bias"})
 _WRAPPER_NAMES = frozenset({"value", "raw_value"})  # Flax NNX variable wrappers
@@ -76,7 +76,7 @@ def _leaf_name(path: tuple[Any, ...]) -> str | None:
     return None
 
 
-def exclude_biases(params: Any) -> Any:
+def exclude_biases(params: Params) -> PyTree:
     """Mask that penalizes every leaf except those named ``"b"`` or ``"bias"``.
 
     Works on dicts (``{"w", "b"}``, Flax ``{"kernel", "bias"}``), lists of layers,
@@ -98,7 +98,7 @@ def exclude_biases(params: Any) -> Any:
     )
 
 
-def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Any], Any]:
+def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Params], PyTree]:
     """Mask from a predicate on each leaf's path string (``jax.tree_util.keystr``).
 
     Args:
@@ -127,7 +127,7 @@ def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Any], Any]:
     else:
         raise TypeError(f"predicate must be a callable or a regex string, got {predicate!r}")
 
-    def mask(params: Any) -> Any:
+    def mask(params: Params) -> PyTree:
         return jax.tree_util.tree_map_with_path(
             lambda path, _: bool(test(jax.tree_util.keystr(path))), params
         )
@@ -144,7 +144,7 @@ class _Box:
         self.value = value
 
 
-def _broadcast_prefix(prefix: Any, params: Any, name: str) -> list[Any]:
+def _broadcast_prefix(prefix: PyTree, params: Params, name: str) -> list[Any]:
     """Values of ``prefix`` (a tree prefix of ``params``) repeated for each leaf.
 
     ``None`` subtrees of ``params`` (e.g. the non-array fields of ``eqx.partition``)
@@ -171,7 +171,7 @@ def _is_bool(flag: Any) -> bool:
     )
 
 
-def resolve_mask(params: Any, mask: Any = None) -> list[bool]:
+def resolve_mask(params: Params, mask: Mask = None) -> list[bool]:
     """One bool per leaf of ``params`` (in ``jax.tree.leaves`` order).
 
     Args:
@@ -200,7 +200,7 @@ def resolve_mask(params: Any, mask: Any = None) -> list[bool]:
     return [bool(flag) for flag in flags]
 
 
-def num_penalized(params: Any, mask: Any = None) -> int:
+def num_penalized(params: Params, mask: Mask = None) -> int:
     """n, the number of penalized weights: the total size of the leaves the mask keeps.
 
     Example:
@@ -212,7 +212,7 @@ def num_penalized(params: Any, mask: Any = None) -> int:
     return sum(int(jnp.size(leaf)) for leaf, keep in zip(jax.tree.leaves(params), flags) if keep)
 
 
-def penalty_divisor(scale: str, *, m: Any = None, n: int = 0) -> Any:
+def penalty_divisor(scale: str, *, m: ArrayLike | None = None, n: int = 0) -> ArrayLike:
     """The divisor d in λ/(2d)·Σw² and λ/d·Σ|w|: m, 1 or n for the three scales.
 
     Example:
@@ -220,8 +220,7 @@ def penalty_divisor(scale: str, *, m: Any = None, n: int = 0) -> Any:
       ...     "per_param", n=7)
       (50, 1, 7)
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    _checks.check_choice(scale, "scale", SCALES)
     if scale == "per_example":
         if m is None:
             raise ValueError(
@@ -234,7 +233,7 @@ def penalty_divisor(scale: str, *, m: Any = None, n: int = 0) -> Any:
     return 1
 
 
-def leaf_strengths(params: Any, lam: Any, mask: Any = None) -> Any:
+def leaf_strengths(params: Params, lam: Lam, mask: Mask = None) -> PyTree:
     """The strength λ of each leaf (0 where the mask excludes it), as a pytree.
 
     Args:
@@ -264,7 +263,9 @@ def leaf_strengths(params: Any, lam: Any, mask: Any = None) -> Any:
     return jax.tree.unflatten(treedef, values)
 
 
-def _weighted_sums(params: Any, lam: Any, mask: Any, fn: Callable[[jax.Array], jax.Array]) -> Any:
+def _weighted_sums(
+    params: Params, lam: Lam, mask: Mask, fn: Callable[[jax.Array], jax.Array]
+) -> Any:
     strengths = jax.tree.leaves(leaf_strengths(params, lam, mask))
     flags = resolve_mask(params, mask)
     terms = [
@@ -277,21 +278,13 @@ def _weighted_sums(params: Any, lam: Any, mask: Any, fn: Callable[[jax.Array], j
     return sum(terms[1:], start=terms[0])
 
 
-def _check_params(params: Any) -> None:
-    for leaf in jax.tree.leaves(params):
-        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
-            raise TypeError(
-                f"params leaves must be floating arrays, got dtype {jnp.result_type(leaf)}"
-            )
-
-
 def l2(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
-    mask: Any = None,
+    mask: Mask = None,
 ) -> jax.Array:
     r"""L2 penalty :math:`\frac{\lambda}{2d}\sum_j w_j^2`, d = m, 1 or n (see ``scale``).
 
@@ -317,19 +310,19 @@ def l2(
     References:
       A. Ng, Machine Learning (Coursera), regularized linear and logistic regression.
     """
-    _check_params(params)
+    _checks.check_float_params(params)
     n = num_penalized(params, mask)
     divisor = penalty_divisor(scale, m=m, n=n)
     return _weighted_sums(params, lam, mask, jnp.square) / (2 * divisor)
 
 
 def l1(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
-    mask: Any = None,
+    mask: Mask = None,
 ) -> jax.Array:
     r"""L1 penalty :math:`\frac{\lambda}{d}\sum_j |w_j|`, d = m, 1 or n (see ``scale``).
 
@@ -352,20 +345,20 @@ def l1(
       >>> float(l1({"w": jnp.array([1.0, -2.0])}, 2.0, scale="sum"))
       6.0
     """
-    _check_params(params)
+    _checks.check_float_params(params)
     n = num_penalized(params, mask)
     divisor = penalty_divisor(scale, m=m, n=n)
     return _weighted_sums(params, lam, mask, lambda w: w * jnp.sign(w)) / divisor
 
 
 def elastic_net(
-    params: Any,
-    lam: Any,
+    params: Params,
+    lam: Lam,
     *,
     l1_ratio: float,
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
-    mask: Any = None,
+    mask: Mask = None,
 ) -> jax.Array:
     r"""Elastic net: ρ·L1 + (1 − ρ)·L2, i.e. :math:`\frac{\lambda}{d}\big(\rho\|w\|_1
     + \frac{1-\rho}{2}\|w\|_2^2\big)`.
@@ -389,8 +382,7 @@ def elastic_net(
       >>> float(elastic_net({"w": jnp.array([2.0])}, 1.0, l1_ratio=0.5, scale="sum"))
       2.0
     """
-    if _checks.is_concrete(l1_ratio) and not 0.0 <= float(l1_ratio) <= 1.0:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    _checks.check_fraction(l1_ratio)
     return l1_ratio * l1(params, lam, m=m, scale=scale, mask=mask) + (1 - l1_ratio) * l2(
         params, lam, m=m, scale=scale, mask=mask
     )

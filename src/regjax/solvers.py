@@ -10,37 +10,33 @@ changing once it has converged (the batched loop runs until the last one has).
 - :func:`sgd`: minibatch SGD with the penalty on the full-data scale (see
   :func:`minibatch_cost`).
 - :func:`optax_fit`: any Optax optimizer, including ``optax.lbfgs``.
-- :func:`logistic_path`, :func:`softmax_path`: a whole λ grid solved together by batched
-  Newton-CG (:mod:`regjax.newton`), every product with X one GEMM over all λ.
+
+Whole grids of the built-in models are :mod:`regjax.paths`. A fit loop with a tolerance
+that stops at ``max_steps`` before meeting it warns (eager calls) with a
+:class:`ConvergenceWarning`; ``return_info=True`` also returns its :class:`FitInfo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.typing import ArrayLike
 
-from regjax import _checks, newton
-from regjax.newton import PathInfo
+from regjax import _checks
+from regjax._typing import ArrayLike, Cost, Lam, Params, ScalarOrSchedule
 
 __all__ = [
+    "ConvergenceWarning",
     "FitInfo",
-    "PathInfo",
     "gradient_descent",
-    "logistic_path",
     "minibatch_cost",
     "optax_fit",
     "sgd",
-    "softmax_path",
 ]
-
-Cost = Callable[..., jax.Array]
-LearningRate = float | ArrayLike | Callable[[jax.Array], Any]
 
 
 class FitInfo(NamedTuple):
@@ -57,31 +53,51 @@ class FitInfo(NamedTuple):
     converged: jax.Array
 
 
-def _grad_max(grads: Any) -> jax.Array:
+def _grad_max(grads: Params) -> jax.Array:
     return jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in jax.tree.leaves(grads)]))
 
 
-def _lr(learning_rate: LearningRate, step: jax.Array) -> Any:
+def _lr(learning_rate: ScalarOrSchedule, step: jax.Array) -> ArrayLike:
     return learning_rate(step) if callable(learning_rate) else learning_rate
 
 
-def _step(params: Any, grads: Any, lr: Any) -> Any:
+def _step(params: Params, grads: Params, lr: ArrayLike) -> Params:
     return jax.tree.map(lambda p, g: p - jnp.asarray(lr, dtype=p.dtype) * g, params, grads)
 
 
-def _check_loop(max_steps: Any, tol: Any) -> None:
-    if not isinstance(max_steps, int | np.integer) or max_steps < 0:
-        raise ValueError(f"max_steps must be an int >= 0, got {max_steps!r}")
-    if _checks.is_concrete(tol) and not float(tol) >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
+class ConvergenceWarning(UserWarning):
+    """A solver stopped before meeting its tolerance, diverged (NaN or inf), or was
+    given a problem with no finite minimizer; the message names the λ."""
+
+
+def _check_loop(max_steps: int, tol: ArrayLike) -> None:
+    _checks.check_int(max_steps, "max_steps", low=0)
+    _checks.check_tol(tol, allow_zero=True)
+
+
+def _finish(
+    solver: str, params: Params, info: FitInfo, tol: ArrayLike, lam: Lam, return_info: bool
+) -> Any:
+    """Warn (eagerly) when a fit with a tolerance did not meet it; the fit's result."""
+    tol_ = float(np.asarray(tol)) if _checks.is_concrete(tol) else 0.0
+    if _checks.is_concrete((info, lam)) and tol_ > 0 and not bool(info.converged):
+        lam_ = jax.tree.map(lambda v: np.asarray(v).tolist(), lam)
+        warnings.warn(
+            f"{solver}: λ = {lam_} stopped after {int(info.steps)} steps "
+            f"at max|∇J| = {float(info.grad_max):.2e} > tol = {tol_:g} "
+            "(raise max_steps or the learning rate)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return (params, info) if return_info else params
 
 
 def gradient_descent(
     cost: Cost,
-    params0: Any,
+    params0: Params,
     *args: Any,
-    lam: Any,
-    learning_rate: LearningRate,
+    lam: Lam,
+    learning_rate: ScalarOrSchedule,
     max_steps: int = 1000,
     tol: float = 0.0,
     return_info: bool = False,
@@ -128,12 +144,11 @@ def gradient_descent(
     grads0 = grad_fn(params0)
     init = (jnp.zeros((), jnp.int32), params0, grads0, _grad_max(grads0))
     steps, params, _, gmax = jax.lax.while_loop(cond, body, init)
-    if return_info:
-        return params, FitInfo(steps, gmax, gmax <= tol)
-    return params
+    return _finish("gradient_descent", params, FitInfo(steps, gmax, gmax <= tol), tol, lam,
+                   return_info)  # fmt: skip
 
 
-def minibatch_cost(cost: Cost, params: Any, *batch: Any, lam: Any, m: int) -> jax.Array:
+def minibatch_cost(cost: Cost, params: Params, *batch: Any, lam: Lam, m: int) -> jax.Array:
     r"""The cost of one minibatch, with the penalty on the full training set's scale.
 
     A library cost evaluated on a batch of b rows would put λ/(2b)‖w‖² on it; the
@@ -171,10 +186,10 @@ def minibatch_cost(cost: Cost, params: Any, *batch: Any, lam: Any, m: int) -> ja
 
 def sgd(
     cost: Cost,
-    params0: Any,
+    params0: Params,
     *data: Any,
-    lam: Any,
-    learning_rate: LearningRate,
+    lam: Lam,
+    learning_rate: ScalarOrSchedule,
     batch_size: int,
     epochs: int,
     key: jax.Array,
@@ -216,10 +231,8 @@ def sgd(
     m = leaves[0].shape[0]
     if any(jnp.shape(a)[:1] != (m,) for a in leaves):
         raise ValueError(f"every data array needs the same leading axis m={m}")
-    if not isinstance(batch_size, int) or not 1 <= batch_size <= m:
-        raise ValueError(f"batch_size must be an int in [1, m={m}], got {batch_size!r}")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    _checks.check_int(batch_size, "batch_size", low=1, high=m)
+    _checks.check_int(epochs, "epochs", low=0)
     per_epoch = m // batch_size
     grad_fn = jax.grad(lambda p, *batch: minibatch_cost(cost, p, *batch, lam=lam, m=m))
 
@@ -241,7 +254,7 @@ def sgd(
     return params
 
 
-def _stored(state: Any, name: str) -> Any:
+def _stored(state: optax.OptState, name: str) -> Any:
     try:
         return optax.tree.get(state, name)
     except (KeyError, ValueError):
@@ -251,9 +264,9 @@ def _stored(state: Any, name: str) -> Any:
 def optax_fit(
     cost: Cost,
     optimizer: optax.GradientTransformation,
-    params0: Any,
+    params0: Params,
     *args: Any,
-    lam: Any,
+    lam: Lam,
     max_steps: int = 1000,
     tol: float = 0.0,
     return_info: bool = False,
@@ -292,7 +305,7 @@ def optax_fit(
     _check_loop(max_steps, tol)
     opt = optax.with_extra_args_support(optimizer)
 
-    def fn(p: Any) -> jax.Array:
+    def fn(p: Params) -> jax.Array:
         return cost(p, *args, lam)
 
     value_and_grad = jax.value_and_grad(fn)
@@ -316,165 +329,4 @@ def optax_fit(
     value0, grads0 = value_and_grad(params0)
     init = (jnp.zeros((), jnp.int32), params0, state0, value0, grads0, _grad_max(grads0))
     steps, params, *_, gmax = jax.lax.while_loop(cond, body, init)
-    if return_info:
-        return params, FitInfo(steps, gmax, gmax <= tol)
-    return params
-
-
-@jax.jit(static_argnames=("softmax",))
-def _path(
-    X: jax.Array,
-    XT: jax.Array,
-    Y: jax.Array,
-    lams: jax.Array,
-    b0: jax.Array,
-    tol: jax.Array,
-    max_iter: jax.Array,
-    max_cg: jax.Array,
-    softmax: bool,
-) -> tuple[jax.Array, jax.Array, PathInfo]:
-    family = newton.softmax_family if softmax else newton.binary_family
-    return newton.newton_cg_path(
-        family, X, XT, Y, lams, b0, tol=tol, max_iter=max_iter, max_cg=max_cg
-    )
-
-
-def _path_inputs(
-    X: ArrayLike, lams: ArrayLike, tol: Any, max_iter: Any, max_cg: Any
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    X = _checks.as_matrix(X).astype(dtype)
-    lams = jnp.asarray(lams)
-    if lams.ndim != 1 or lams.shape[0] == 0:
-        raise ValueError(f"lams must be 1-D (G,) with G >= 1, got shape {lams.shape}")
-    _checks.check_lam(lams, "lams")
-    for name, value in (("max_iter", max_iter), ("max_cg", max_cg)):
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if _checks.is_concrete(tol) and not float(tol) > 0:
-        raise ValueError(f"tol must be > 0, got {tol!r}")
-    as_int = jnp.asarray
-    return X, lams.astype(dtype), jnp.asarray(tol, dtype), as_int(max_iter), as_int(max_cg)
-
-
-def logistic_path(
-    X: ArrayLike,
-    y: ArrayLike,
-    lams: ArrayLike,
-    *,
-    tol: float = 1e-8,
-    max_iter: int = 100,
-    max_cg: int = 200,
-    return_info: bool = False,
-) -> Any:
-    r"""L2 logistic regression for a whole λ grid at once, by batched Newton-CG.
-
-    Minimizes, for every :math:`\lambda_g` of the grid together,
-
-    .. math::
-
-        J_g(w, b) = \frac1m\sum_i\big[\log(1 + e^{z_i}) - y_i z_i\big]
-                    + \frac{\lambda_g}{2m}\lVert w\rVert^2, \qquad z = Xw + b,
-
-    (:func:`regjax.costs.logistic_regression`; scikit-learn's ``C`` is 1/λ), until
-    :math:`\max|\nabla J_g| \le` ``tol`` for every g. All G problems share each GEMM with
-    X and one preconditioner eigendecomposition; see :mod:`regjax.newton`. Every column
-    starts from w = 0, b = logit(ȳ). Computes in float64 when x64 is enabled (float32
-    otherwise, where ``tol`` should be about 1e-5 or more).
-
-    Args:
-      X: inputs, shape (m, n).
-      y: labels in {0, 1}, shape (m,).
-      lams: λ grid, shape (G,), each ≥ 0 (λ > 0 when the classes are separable).
-      tol: gradient tolerance, max-abs, per λ.
-      max_iter: most Newton iterations.
-      max_cg: most CG iterations per Newton iteration.
-      return_info: also return a :class:`PathInfo` (iterations, final gradients).
-
-    Returns:
-      ``{"w": (G, n), "b": (G,)}``, or ``(params, PathInfo)``.
-
-    Example:
-      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0]]); y = jnp.array([0, 0, 1, 1])
-      >>> path = logistic_path(X, y, jnp.array([1.0, 10.0]), tol=1e-5)
-      >>> path["w"].shape, bool(path["w"][0, 0] > path["w"][1, 0] > 0)
-      ((2, 1), True)
-    """
-    X, lams, tol_, max_iter_, max_cg_ = _path_inputs(X, lams, tol, max_iter, max_cg)
-    y = jnp.asarray(y)
-    _checks.check_rows(X, y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (m,), got shape {y.shape}")
-    _checks.check_binary(y)
-    y = y.astype(X.dtype)
-    ybar = jnp.clip(jnp.mean(y), 0.5 / X.shape[0], 1 - 0.5 / X.shape[0])
-    b0 = jnp.log(ybar / (1 - ybar))[None]
-    W, b, info = _path(X, X.T, y[:, None, None], lams, b0, tol_, max_iter_, max_cg_, softmax=False)
-    params = {"w": W[:, 0, :].T, "b": b[0]}
-    return (params, info) if return_info else params
-
-
-def softmax_path(
-    X: ArrayLike,
-    labels: ArrayLike,
-    lams: ArrayLike,
-    *,
-    num_classes: int | None = None,
-    tol: float = 1e-8,
-    max_iter: int = 100,
-    max_cg: int = 200,
-    return_info: bool = False,
-) -> Any:
-    r"""L2 softmax regression for a whole λ grid at once, by batched Newton-CG.
-
-    Minimizes :func:`regjax.costs.softmax_regression` for every λ of the grid,
-
-    .. math::
-
-        J_g(W, b) = \frac1m\sum_i\big[\mathrm{logsumexp}(z_i) - z_{i,y_i}\big]
-                    + \frac{\lambda_g}{2m}\lVert W\rVert_F^2, \qquad z = XW + b,
-
-    in the over-complete parametrization (K weight vectors, as scikit-learn's
-    multinomial ``LogisticRegression``). Adding a constant to the K biases changes
-    nothing, so b is returned with zero mean over the classes (and for λ > 0 the
-    columns of W sum to zero at the optimum). Same method as :func:`logistic_path`;
-    every column starts from W = 0, b = centred log class frequencies.
-
-    Args:
-      X: inputs, shape (m, n).
-      labels: integer classes in [0, K), shape (m,).
-      lams: λ grid, shape (G,), each > 0.
-      num_classes: K (default: ``max(labels) + 1``, which needs concrete labels).
-      tol: gradient tolerance, max-abs, per λ.
-      max_iter: most Newton iterations.
-      max_cg: most CG iterations per Newton iteration.
-      return_info: also return a :class:`PathInfo`.
-
-    Returns:
-      ``{"w": (G, n, K), "b": (G, K)}``, or ``(params, PathInfo)``.
-
-    Example:
-      >>> X = jnp.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
-      >>> path = softmax_path(X, jnp.array([0, 0, 1, 1, 2, 2]), jnp.ones(3), tol=1e-5)
-      >>> path["w"].shape, path["b"].shape
-      ((3, 1, 3), (3, 3))
-    """
-    X, lams, tol_, max_iter_, max_cg_ = _path_inputs(X, lams, tol, max_iter, max_cg)
-    labels = jnp.asarray(labels)
-    _checks.check_rows(X, labels, "labels")
-    if labels.ndim != 1 or not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(f"labels must be 1-D integers (m,), got {labels.dtype}{labels.shape}")
-    if num_classes is None:
-        if not _checks.is_concrete(labels):
-            raise ValueError("num_classes is required when labels are traced")
-        num_classes = int(np.max(np.asarray(labels))) + 1
-    if _checks.is_concrete(labels):
-        values = np.asarray(labels)
-        if np.any(values < 0) or np.any(values >= num_classes):
-            raise ValueError(f"labels must be in [0, {num_classes}), got {np.unique(values)}")
-    Y = jax.nn.one_hot(labels, num_classes, dtype=X.dtype)
-    freq = jnp.maximum(jnp.mean(Y, axis=0), 0.5 / X.shape[0])
-    b0 = jnp.log(freq) - jnp.mean(jnp.log(freq))
-    W, b, info = _path(X, X.T, Y[:, :, None], lams, b0, tol_, max_iter_, max_cg_, softmax=True)
-    params = {"w": jnp.transpose(W, (2, 0, 1)), "b": b.T}
-    return (params, info) if return_info else params
+    return _finish("optax_fit", params, FitInfo(steps, gmax, gmax <= tol), tol, lam, return_info)

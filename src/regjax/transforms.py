@@ -40,13 +40,14 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from regjax import _checks, penalties
+from regjax import _checks, penalties, prox
+from regjax._typing import ArrayLike, Mask, Params, PyTree, ScalarOrSchedule
 
 __all__ = [
     "CountState",
@@ -64,7 +65,7 @@ class CountState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]  # (optax's name; shadows tuple.count)
 
 
-def _check_hyper(value: Any, name: str) -> None:
+def _check_hyper(value: ScalarOrSchedule | None, name: str) -> None:
     """A hyperparameter is a schedule, or a scalar that is finite and ≥ 0."""
     if value is None:
         raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
@@ -75,7 +76,7 @@ def _check_hyper(value: Any, name: str) -> None:
         raise ValueError(f"{name} must be a scalar or a schedule, got shape {jnp.shape(value)}")
 
 
-def _check_m(m: Any) -> None:
+def _check_m(m: ArrayLike | None) -> None:
     if m is None:
         raise ValueError("m (the number of training examples) is required, got None")
     _checks.check_positive(m, "m")
@@ -83,11 +84,11 @@ def _check_m(m: Any) -> None:
         raise ValueError(f"m must be a scalar, got shape {jnp.shape(m)}")
 
 
-def _at(value: Any, count: jax.Array) -> Any:
+def _at(value: ScalarOrSchedule, count: jax.Array) -> ArrayLike:
     return value(count) if callable(value) else value
 
 
-def _need_params(params: Any, name: str) -> None:
+def _need_params(params: Params | None, name: str) -> None:
     if params is None:
         raise ValueError(
             f"{name} needs the current parameters: call update(updates, state, params) "
@@ -95,14 +96,14 @@ def _need_params(params: Any, name: str) -> None:
         )
 
 
-def _cast(value: Any, like: jax.Array) -> jax.Array:
+def _cast(value: ArrayLike, like: jax.Array) -> jax.Array:
     return jnp.asarray(value).astype(like.dtype)
 
 
-def _masked(inner: optax.GradientTransformation, mask: Any) -> optax.GradientTransformation:
+def _masked(inner: optax.GradientTransformation, mask: Mask) -> optax.GradientTransformation:
     """``optax.masked(inner, ...)`` with the mask resolved as in :mod:`regjax.penalties`."""
 
-    def mask_tree(tree: Any) -> Any:
+    def mask_tree(tree: Params) -> PyTree:
         flags = penalties.resolve_mask(tree, mask)  # ValueError/TypeError if mismatched
         return jax.tree.unflatten(jax.tree.structure(tree), flags)
 
@@ -110,15 +111,17 @@ def _masked(inner: optax.GradientTransformation, mask: Any) -> optax.GradientTra
 
 
 def _stateful(
-    name: str, step: Callable[[Any, Any, jax.Array], Any]
+    name: str, step: Callable[[optax.Updates, Params, jax.Array], optax.Updates]
 ) -> optax.GradientTransformation:
     """A transform ``updates -> step(updates, params, count)`` with a step counter."""
 
-    def init_fn(params: Any) -> CountState:
+    def init_fn(params: Params) -> CountState:
         del params
         return CountState(count=jnp.zeros([], jnp.int32))
 
-    def update_fn(updates: Any, state: CountState, params: Any = None) -> tuple[Any, CountState]:
+    def update_fn(
+        updates: optax.Updates, state: CountState, params: Params | None = None
+    ) -> tuple[optax.Updates, CountState]:
         _need_params(params, name)
         new_updates = step(updates, params, state.count)
         return new_updates, CountState(count=optax.safe_increment(state.count))
@@ -126,7 +129,9 @@ def _stateful(
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def add_l2_gradient(lam: Any, *, m: Any, mask: Any = None) -> optax.GradientTransformation:
+def add_l2_gradient(
+    lam: ScalarOrSchedule, *, m: ArrayLike, mask: Mask = None
+) -> optax.GradientTransformation:
     r"""Coupled L2: add the gradient of the penalty λ/(2m)‖w‖² to the gradient.
 
     .. math::
@@ -162,7 +167,7 @@ def add_l2_gradient(lam: Any, *, m: Any, mask: Any = None) -> optax.GradientTran
     _check_hyper(lam, "lam")
     _check_m(m)
 
-    def step(updates: Any, params: Any, count: jax.Array) -> Any:
+    def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         lam_t = _at(lam, count)
         return jax.tree.map(lambda g, p: g + _cast(lam_t, p) / _cast(m, p) * p, updates, params)
 
@@ -170,11 +175,11 @@ def add_l2_gradient(lam: Any, *, m: Any, mask: Any = None) -> optax.GradientTran
 
 
 def decoupled_weight_decay(
-    rate: Any,
+    rate: ScalarOrSchedule,
     *,
-    mask: Any = None,
+    mask: Mask = None,
     lr_scaled: bool = True,
-    learning_rate: Any = None,
+    learning_rate: ScalarOrSchedule | None = None,
 ) -> optax.GradientTransformation:
     r"""Decoupled weight decay, applied after the optimizer's step.
 
@@ -228,9 +233,9 @@ def decoupled_weight_decay(
             )
         _check_hyper(learning_rate, "learning_rate")
 
-    def step(updates: Any, params: Any, count: jax.Array) -> Any:
+    def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         rate_t = _at(rate, count)
-        eta_t = _at(learning_rate, count) if lr_scaled else 1
+        eta_t = _at(learning_rate, count) if lr_scaled and learning_rate is not None else 1
 
         def leaf(u: jax.Array, p: jax.Array) -> jax.Array:
             return u - _cast(eta_t, p) * _cast(rate_t, p) * p
@@ -241,21 +246,24 @@ def decoupled_weight_decay(
 
 
 def _prox_step(
-    name: str, lam: Any, l1_ratio: Any, m: Any, learning_rate: Any, mask: Any
+    name: str,
+    lam: ScalarOrSchedule,
+    l1_ratio: ArrayLike,
+    m: ArrayLike,
+    learning_rate: ScalarOrSchedule,
+    mask: Mask,
 ) -> optax.GradientTransformation:
     _check_hyper(lam, "lam")
     _check_m(m)
     _check_hyper(learning_rate, "learning_rate")
 
-    def step(updates: Any, params: Any, count: jax.Array) -> Any:
+    def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         lam_t, eta_t = _at(lam, count), _at(learning_rate, count)
 
         def leaf(u: jax.Array, p: jax.Array) -> jax.Array:
             step_size = _cast(eta_t, p) * _cast(lam_t, p) / _cast(m, p)  # η·λ/m
             rho = _cast(l1_ratio, p)
-            z = p + u
-            w = jnp.sign(z) * jnp.maximum(jnp.abs(z) - step_size * rho, 0)
-            w = w / (1 + step_size * (1 - rho))
+            w = prox.elastic_net(p + u, step_size, l1_ratio=rho)
             return w - p  # p + (w − p) is exactly 0 where w is 0
 
         return jax.tree.map(leaf, updates, params)
@@ -264,7 +272,7 @@ def _prox_step(
 
 
 def prox_l1(
-    lam: Any, *, m: Any, learning_rate: Any, mask: Any = None
+    lam: ScalarOrSchedule, *, m: ArrayLike, learning_rate: ScalarOrSchedule, mask: Mask = None
 ) -> optax.GradientTransformation:
     r"""Proximal L1 step (soft-thresholding) for the penalty λ/m‖w‖₁; exact zeros.
 
@@ -302,7 +310,12 @@ def prox_l1(
 
 
 def prox_elastic_net(
-    lam: Any, *, l1_ratio: Any, m: Any, learning_rate: Any, mask: Any = None
+    lam: ScalarOrSchedule,
+    *,
+    l1_ratio: ArrayLike,
+    m: ArrayLike,
+    learning_rate: ScalarOrSchedule,
+    mask: Mask = None,
 ) -> optax.GradientTransformation:
     r"""Proximal step for the elastic net :math:`\frac{\lambda}{m}\big(\rho\|w\|_1 +
     \frac{1-\rho}{2}\|w\|_2^2\big)` (as in :func:`regjax.penalties.elastic_net`).
@@ -338,12 +351,13 @@ def prox_elastic_net(
     References:
       H. Zou, T. Hastie. Regularization and variable selection via the elastic net, 2005.
     """
-    if _checks.is_concrete(l1_ratio) and not 0.0 <= float(l1_ratio) <= 1.0:
-        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    _checks.check_fraction(l1_ratio)
     return _prox_step("prox_elastic_net", lam, l1_ratio, m, learning_rate, mask)
 
 
-def decay_toward(reference: Any, rate: Any, *, mask: Any = None) -> optax.GradientTransformation:
+def decay_toward(
+    reference: Params, rate: ScalarOrSchedule, *, mask: Mask = None
+) -> optax.GradientTransformation:
     r"""L2 toward a reference (L2-SP): add the gradient of ½·rate·‖θ − θ₀‖².
 
     .. math::
@@ -376,7 +390,7 @@ def decay_toward(reference: Any, rate: Any, *, mask: Any = None) -> optax.Gradie
     if reference is None:
         raise ValueError("reference must be a pytree of parameters θ₀, got None")
 
-    def check(params: Any) -> None:
+    def check(params: Params) -> None:
         ref_def, par_def = jax.tree.structure(reference), jax.tree.structure(params)
         if ref_def != par_def:  # type: ignore[operator]
             raise ValueError(
@@ -389,17 +403,19 @@ def decay_toward(reference: Any, rate: Any, *, mask: Any = None) -> optax.Gradie
                     f"reference leaf shape {jnp.shape(r)} does not match params {jnp.shape(p)}"
                 )
 
-    def step(updates: Any, diff: Any, count: jax.Array) -> Any:
+    def step(updates: optax.Updates, diff: Params, count: jax.Array) -> optax.Updates:
         coef = _at(rate, count)
         return jax.tree.map(lambda g, d: g + _cast(coef, d) * d, updates, diff)
 
     inner = _masked(_stateful("decay_toward", step), mask)
 
-    def init_fn(params: Any) -> Any:
+    def init_fn(params: Params) -> optax.OptState:
         check(params)
         return inner.init(params)
 
-    def update_fn(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
+    def update_fn(
+        updates: optax.Updates, state: optax.OptState, params: Params | None = None
+    ) -> tuple[optax.Updates, optax.OptState]:
         _need_params(params, "decay_toward")
         check(params)
         diff = jax.tree.map(lambda p, r: p - _cast(r, p), params, reference)

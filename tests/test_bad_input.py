@@ -1,4 +1,9 @@
-"""Bad input fails early and plainly: the error type, and a message naming the argument."""
+"""Bad input fails early and plainly: the error type, and a message naming the argument.
+
+The cross-cutting suite: λ, m, scale, shapes, data values, params, masks and names, over
+costs, closed forms, penalties, check_grad and conventions (all checked by
+``regjax._checks``). Each module's own file holds the bad-input cases of its solvers.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +74,8 @@ def _penalty_fns():
 
 
 PENALTY_NAMES = sorted(_penalty_fns())
+# a choice's error lists the choices, sorted: "<name> must be one of [...], got ..."
+SCALES = "'per_example', 'per_param', 'sum'"
 
 
 # --- λ ---------------------------------------------------------------------------------
@@ -146,7 +153,7 @@ def test_missing_m_for_per_example(name):
 
 @pytest.mark.parametrize("name", PENALTY_NAMES)
 def test_unknown_scale(name):
-    with pytest.raises(ValueError, match="scale must be one of"):
+    with pytest.raises(ValueError, match=rf"scale must be one of \[{SCALES}\], got 'mean'"):
         _penalty_fns()[name](_glm(), 1.0, m=M, scale="mean")
 
 
@@ -154,9 +161,9 @@ def test_unknown_scale_penalty_and_l1_ratio_in_regularized():
     def data(p, X, y):
         return losses.squared_error(models.linear(p, X), y)
 
-    with pytest.raises(ValueError, match="scale must be one of"):
+    with pytest.raises(ValueError, match=rf"scale must be one of \[{SCALES}\]"):
         costs.regularized(data, scale="per_batch")
-    with pytest.raises(ValueError, match="penalty must be one of"):
+    with pytest.raises(ValueError, match=r"penalty must be one of \['elastic_net', 'l1', 'l2'\]"):
         costs.regularized(data, penalty="l3")
     with pytest.raises(ValueError, match="l1_ratio"):  # elastic net needs it
         costs.regularized(data, penalty="elastic_net")
@@ -233,7 +240,9 @@ def test_softmax_shapes_and_labels(fn):
         fn(_glm(), _X(), labels, 1.0)
     with pytest.raises(ValueError, match="labels must have one entry per row of X"):
         fn(_soft(), _X(), labels[:-1], 1.0)
-    with pytest.raises(TypeError, match="labels must be integers"):
+    with pytest.raises(
+        TypeError, match=r"labels must be 1-D integers in \[0, 3\), got dtype float32"
+    ):
         fn(_soft(), _X(), labels.astype(jnp.float32), 1.0)
 
 

@@ -1,4 +1,4 @@
-r"""The λ axis as a batch axis: grids, sweeps, cross-validation, device sharding.
+r"""Choosing λ: grids, sweeps, cross-validation, selection rules, device sharding.
 
 A grid of G values of λ is one computation: ``jit(vmap(fit))`` over λ, with the λ
 axis split over a ``jax.sharding.Mesh`` when there are several devices (and several
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -21,7 +21,8 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from jax.typing import ArrayLike
 
-from regjax import _checks
+from regjax import _checks, paths, solvers
+from regjax._typing import Fit, PyTree, Score
 
 __all__ = [
     "CVResult",
@@ -35,18 +36,11 @@ __all__ = [
 ]
 
 
+MODELS = ("linear", "logistic", "softmax")
+
+
 class DivergedLanesWarning(UserWarning):
     """Some λ lanes of a sweep produced NaN or inf (the other lanes are unaffected)."""
-
-
-def _as_lams(lams: ArrayLike, name: str = "lams") -> jax.Array:
-    lams = jnp.asarray(lams)
-    if lams.ndim != 1 or lams.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array (G,), got shape {lams.shape}")
-    if not jnp.issubdtype(lams.dtype, jnp.floating):
-        lams = lams.astype(jnp.zeros(()).dtype)
-    _checks.check_lam(lams, name)
-    return lams
 
 
 def lambda_max(
@@ -76,10 +70,8 @@ def lambda_max(
       >>> lambda_max(X, y)   # |Xᵀ(0.5 − y)| = |−0.5 − 0.5|
       1.0
     """
-    if model not in ("linear", "logistic", "softmax"):
-        raise ValueError(f"model must be 'linear', 'logistic' or 'softmax', got {model!r}")
-    if penalty not in ("l1", "l2"):
-        raise ValueError(f"penalty must be 'l1' or 'l2', got {penalty!r}")
+    _checks.check_choice(model, "model", MODELS)
+    _checks.check_choice(penalty, "penalty", ("l1", "l2"))
     Xn = np.asarray(_checks.as_matrix(X), dtype=np.float64)
     yn = np.asarray(y)
     _checks.check_rows(jnp.asarray(Xn), jnp.asarray(yn))
@@ -128,29 +120,21 @@ def lambda_grid(
       >>> [round(float(v), 6) for v in lambda_grid(X, y, num=3, min_ratio=1e-2, penalty="l1")]
       [1.0, 0.1, 0.01]
     """
-    if not isinstance(num, int) or num < 2:
-        raise ValueError(f"num must be an int >= 2, got {num!r}")
+    _checks.check_int(num, "num", low=2)
     if not 0 < min_ratio < 1:
         raise ValueError(f"min_ratio must be in (0, 1), got {min_ratio}")
     top = lambda_max(X, y, model=model, penalty=penalty)
     return jnp.asarray(top * np.logspace(0.0, np.log10(min_ratio), num))
 
 
-def finite_lanes(result: Any) -> np.ndarray:
+def finite_lanes(result: PyTree) -> np.ndarray:
     """Which λ lanes of a sweep result hold only finite values, shape (G,).
 
     Example:
       >>> finite_lanes({"w": np.array([[1.0], [np.nan]])}).tolist()
       [True, False]
     """
-    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(result)]
-    if not leaves:
-        return np.ones(0, dtype=bool)
-    ok = np.ones(leaves[0].shape[0], dtype=bool)
-    for leaf in leaves:
-        if np.issubdtype(leaf.dtype, np.inexact):
-            ok &= np.all(np.isfinite(leaf.reshape(leaf.shape[0], -1)), axis=1)
-    return ok
+    return np.asarray(_checks.finite_lanes(result))
 
 
 _SWEEPS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
@@ -169,7 +153,7 @@ def _resolve_devices(devices: Any) -> list[Any]:
     return devices
 
 
-def _compiled(fit: Callable[..., Any], num_args: int) -> Callable[..., Any]:
+def _compiled(fit: Fit, num_args: int) -> Callable[..., Any]:
     """``jit(vmap(fit))``, cached per fit so a second sweep does not retrace."""
     try:
         per_fit = _SWEEPS.setdefault(fit, {})
@@ -180,7 +164,7 @@ def _compiled(fit: Callable[..., Any], num_args: int) -> Callable[..., Any]:
     return per_fit[num_args]
 
 
-def sweep(fit: Callable[..., Any], lams: ArrayLike, *args: Any, devices: Any = None) -> Any:
+def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
     r"""Solve for every λ at once: ``jit(vmap(fit))(lams, *args)``, sharded over devices.
 
     With D > 1 devices the grid is padded to a multiple of D (repeating its last value)
@@ -210,7 +194,7 @@ def sweep(fit: Callable[..., Any], lams: ArrayLike, *args: Any, devices: Any = N
       Array([[2.],
              [1.]], dtype=float32)
     """
-    lams = _as_lams(lams)
+    lams = _checks.as_grid(lams)
     chosen = _resolve_devices(devices)
     run = _compiled(fit, len(args))
     if len(chosen) == 1 and jax.process_count() == 1:
@@ -308,27 +292,60 @@ def one_standard_error(
 _CVS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
-def _cv_program(fit: Callable[..., Any], score: Callable[..., Any], batched: bool) -> Any:
+def _fit_all(fit: Fit, batched: bool, lams: jax.Array, X: jax.Array, y: jax.Array) -> tuple:
+    """Every λ's parameters and whether each is a converged, finite answer, (G,)."""
+    if batched:
+        out = fit(lams, X, y)
+    else:
+        out = jax.vmap(fit, in_axes=(0, None, None))(lams, X, y)
+    if isinstance(out, paths.Path):
+        return out.params, out.converged
+    return out, _checks.finite_lanes(out)
+
+
+def _cv_program(fit: Fit, scores: tuple[Score, ...], batched: bool) -> Callable[..., Any]:
+    """jit(vmap over folds) of: fit every λ, then every score on both parts."""
+
     def one_fold(lams: jax.Array, X: jax.Array, y: jax.Array, tr: jax.Array, va: jax.Array) -> Any:
         X_tr, y_tr, X_va, y_va = X[tr], y[tr], X[va], y[va]
-        if batched:
-            params = fit(lams, X_tr, y_tr)
-        else:
-            params = jax.vmap(fit, in_axes=(0, None, None))(lams, X_tr, y_tr)
-        scores = jax.vmap(score, in_axes=(0, None, None))
-        return scores(params, X_tr, y_tr), scores(params, X_va, y_va)
+        params, ok = _fit_all(fit, batched, lams, X_tr, y_tr)
+
+        def on(Xs: jax.Array, ys: jax.Array) -> jax.Array:  # (S, G)
+            return jnp.stack([jax.vmap(f, in_axes=(0, None, None))(params, Xs, ys) for f in scores])
+
+        return on(X_tr, y_tr), on(X_va, y_va), ok
 
     program = jax.jit(jax.vmap(one_fold, in_axes=(None, None, None, 0, 0)))
     try:
-        _CVS.setdefault(fit, {})[(score, batched)] = program
+        _CVS.setdefault(fit, {})[(scores, batched)] = program
     except TypeError:
         pass
     return program
 
 
+def _folds(key: jax.Array, m: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows (F, m − ⌊m/F⌋), validation rows (F, ⌊m/F⌋)) of a shuffled split."""
+    _checks.check_int(folds, "folds", low=2, high=m)
+    perm = np.asarray(jax.random.permutation(key, m))
+    size = m // folds
+    val_idx = perm[: folds * size].reshape(folds, size)
+    leftover = perm[folds * size :]
+    train_idx = np.stack(
+        [np.concatenate([np.delete(val_idx, k, axis=0).ravel(), leftover]) for k in range(folds)]
+    )
+    return train_idx, val_idx
+
+
+def _summary(lams: np.ndarray, train: np.ndarray, val: np.ndarray) -> CVResult:
+    folds = val.shape[0]
+    val_mean, val_std = val.mean(axis=0), val.std(axis=0, ddof=1)
+    best, lam_1se = one_standard_error(lams, val_mean, val_std, folds)
+    return CVResult(lams, train.mean(axis=0), val_mean, val_std, best, lam_1se, val)
+
+
 def cross_validate(
-    fit: Callable[..., Any],
-    score: Callable[..., Any],
+    fit: Fit,
+    score: Score | Mapping[str, Score],
     X: ArrayLike,
     y: ArrayLike,
     lams: ArrayLike,
@@ -336,20 +353,24 @@ def cross_validate(
     folds: int = 5,
     key: jax.Array,
     batched: bool = False,
-) -> CVResult:
+) -> Any:
     r"""K-fold cross-validation of a whole λ grid: folds × λ in one computation.
 
     The rows are shuffled with ``key`` and cut into ``folds`` validation blocks of
     ⌊m/folds⌋ rows (the m mod folds rows left over always stay in training, so every
     fold has the same shapes and one ``vmap`` covers them). Then, for each fold and
     each λ, ``params = fit(lam, X_train, y_train)`` and the scores
-    ``score(params, X, y)`` on both parts.
+    ``score(params, X, y)`` on both parts. Several scores (a dict) share one fit of
+    every fold × λ. A λ whose fit did not converge (a :class:`regjax.paths.Path` says
+    so) or is not finite in some fold is named in a
+    :class:`regjax.solvers.ConvergenceWarning`; its scores are kept as they are.
 
     Args:
       fit: ``fit(lam, X, y) -> params`` (or, with ``batched=True``,
-        ``fit(lams, X, y) -> params`` with a leading G axis, e.g. a path solver).
+        ``fit(lams, X, y)`` with a leading G axis, e.g. a path solver returning a
+        :class:`regjax.paths.Path`).
       score: ``score(params, X, y) -> scalar`` loss, lower is better (e.g. the
-        unregularized mean loss, or the error rate).
+        unregularized mean loss, or the error rate); or a dict of them.
       X: inputs, shape (m, n).
       y: targets, shape (m,) or (m, k).
       lams: λ grid, shape (G,).
@@ -358,7 +379,7 @@ def cross_validate(
       batched: whether ``fit`` takes the whole grid at once.
 
     Returns:
-      A :class:`CVResult`.
+      A :class:`CVResult`, or for a dict of scores a dict of them (same keys).
 
     Example:
       >>> X = jax.random.normal(jax.random.key(0), (40, 3)); y = X @ jnp.ones(3)
@@ -368,24 +389,24 @@ def cross_validate(
       >>> round(cv.best_lam, 6)
       0.01
     """
-    X = _checks.as_matrix(X)
-    y = jnp.asarray(y)
-    _checks.check_rows(X, y)
-    _checks.check_finite(y, "y")
-    lams = _as_lams(lams)
-    m = X.shape[0]
-    if not isinstance(folds, int) or not 2 <= folds <= m:
-        raise ValueError(f"folds must be an int in [2, m={m}], got {folds!r}")
-    perm = np.asarray(jax.random.permutation(key, m))
-    size = m // folds
-    val_idx = perm[: folds * size].reshape(folds, size)
-    leftover = perm[folds * size :]
-    train_idx = np.stack(
-        [np.concatenate([np.delete(val_idx, k, axis=0).ravel(), leftover]) for k in range(folds)]
-    )
-    program = _CVS.get(fit, {}).get((score, batched)) or _cv_program(fit, score, batched)
-    train, val = program(lams, X, y, jnp.asarray(train_idx), jnp.asarray(val_idx))
+    X, y = _checks.data(X, y)
+    lams = _checks.as_grid(lams)
+    named = dict(score) if isinstance(score, Mapping) else {"score": score}
+    if not named or not all(callable(f) for f in named.values()):
+        raise TypeError(f"score must be a callable or a dict of callables, got {score!r}")
+    train_idx, val_idx = _folds(key, X.shape[0], folds)
+    scores = tuple(named.values())
+    program = _CVS.get(fit, {}).get((scores, batched)) or _cv_program(fit, scores, batched)
+    train, val, ok = program(lams, X, y, jnp.asarray(train_idx), jnp.asarray(val_idx))
+    grid = np.asarray(lams)
+    bad = ~np.all(np.asarray(ok), axis=0)
+    if bad.any():
+        warnings.warn(
+            f"cross_validate: {int(bad.sum())} of {len(grid)} λ did not converge (or are not "
+            f"finite) in some fold: λ = {grid[bad].tolist()}",
+            solvers.ConvergenceWarning,
+            stacklevel=2,
+        )
     train, val = np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
-    val_mean, val_std = val.mean(axis=0), val.std(axis=0, ddof=1)
-    best, lam_1se = one_standard_error(lams, val_mean, val_std, folds)
-    return CVResult(np.asarray(lams), train.mean(axis=0), val_mean, val_std, best, lam_1se, val)
+    results = {name: _summary(grid, train[:, s], val[:, s]) for s, name in enumerate(named)}
+    return results if isinstance(score, Mapping) else results["score"]

@@ -1,4 +1,4 @@
-"""regjax.transforms on real Flax NNX, Flax Linen and Equinox parameter trees.
+"""regjax.transforms and regjax.penalties on real Flax NNX, Flax Linen and Equinox trees.
 
 Expected values are read back through each framework's own objects (``nnx.merge``,
 Linen's ``{"params": {"Dense_0": {"kernel", "bias"}}}``, ``eqx.combine``), not through
@@ -17,11 +17,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _helpers import train
 from flax import nnx
 
 from regjax import losses, penalties, transforms
 
 M, N_IN, HIDDEN = 64, 4, 8
+STEPS = 30  # SGD steps of the equivalence test
 
 
 class Net(NamedTuple):
@@ -113,19 +115,6 @@ def _step(opt: optax.GradientTransformation, params: Any, grads: Any) -> Any:
     return optax.apply_updates(params, updates)
 
 
-def _train(opt: optax.GradientTransformation, loss: Callable[[Any], jax.Array], params: Any) -> Any:
-    @jax.jit
-    def go(params: Any) -> Any:
-        def body(carry: Any, _: Any) -> Any:
-            p, s = carry
-            u, s = opt.update(jax.grad(loss)(p), s, p)
-            return (optax.apply_updates(p, u), s), None
-
-        return jax.lax.scan(body, (params, opt.init(params)), None, length=30)[0][0]
-
-    return go(params)
-
-
 def _assert_layers(net: Net, new: Any, factors: list[tuple[float, float]]) -> None:
     """Each layer's (weight, bias) equals the old one times its (factor_w, factor_b)."""
     for (w, b), (w_new, b_new), (fw, fb) in zip(net.layers(net.params), net.layers(new), factors):
@@ -154,7 +143,7 @@ def test_coupled_l2_equals_penalty_equals_decoupled(net):
     expected = lam / (2 * M) * sum(float(jnp.sum(w**2)) for w, _ in net.layers(net.params))
     np.testing.assert_allclose(penalties.l2(net.params, lam, m=M), expected, rtol=1e-14)
 
-    ref = _train(optax.sgd(eta), cost, net.params)
+    ref = train(optax.sgd(eta), cost, net.params, STEPS)
     for opt in [
         optax.chain(transforms.add_l2_gradient(lam, m=M), optax.sgd(eta)),
         optax.chain(optax.sgd(eta), transforms.decoupled_weight_decay(lam / M, learning_rate=eta)),
@@ -162,10 +151,10 @@ def test_coupled_l2_equals_penalty_equals_decoupled(net):
             optax.sgd(eta), transforms.decoupled_weight_decay(eta * lam / M, lr_scaled=False)
         ),
     ]:
-        got = _train(opt, loss, net.params)
+        got = train(opt, loss, net.params, STEPS)
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(ref)):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    plain = _train(optax.sgd(eta), loss, net.params)
+    plain = train(optax.sgd(eta), loss, net.params, STEPS)
     gap = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(*map(jax.tree.leaves, (plain, ref))))
     assert gap > 1e-3  # λ matters
 

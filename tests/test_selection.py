@@ -1,4 +1,4 @@
-"""λ grids, sweeps (loop = vmap = jit = sharded), cross-validation, ridge LOO/GCV."""
+"""regjax.selection: λ grids, sweeps (loop = vmap = jit = sharded), cross-validation, 1-SE."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from sklearn.linear_model import Lasso, LogisticRegression, Ridge, RidgeCV
+from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 import regjax as rj
-from regjax import closed_form, data
-from regjax.sweep import DivergedLanesWarning, finite_lanes, lambda_max, one_standard_error
+from regjax import closed_form, data, paths
+from regjax.selection import (
+    CVResult,
+    DivergedLanesWarning,
+    finite_lanes,
+    lambda_max,
+    one_standard_error,
+)
 
 
 def _ridge_fit(lam, X, y):
@@ -207,6 +213,53 @@ def test_cross_validate_batched_path_equals_per_lambda_fit(x64):
     np.testing.assert_allclose(batched.val, per_lam.val, rtol=1e-9)
 
 
+def _mae(params, X, y):
+    return jnp.mean(jnp.abs(X @ params["w"] + params["b"] - y))
+
+
+def test_cross_validate_dict_of_scores_and_a_path_fit(x64):
+    """A dict of scores shares one fit; a fit returning a paths.Path is scored on .params."""
+    d = data.make_regression(40, 4, seed=6)
+    lams = jnp.logspace(-1, 2, 5)
+    key = jax.random.key(0)
+    both = rj.cross_validate(
+        lambda lams, X, y: paths.ridge(X, y, lams),
+        {"mse": _mse, "mae": _mae},
+        d.X,
+        d.y,
+        lams,
+        folds=4,
+        key=key,
+        batched=True,
+    )
+    assert set(both) == {"mse", "mae"}
+    assert all(isinstance(cv, CVResult) for cv in both.values())
+    for name, score in (("mse", _mse), ("mae", _mae)):
+        alone = rj.cross_validate(_ridge_fit, score, d.X, d.y, lams, folds=4, key=key)
+        np.testing.assert_allclose(both[name].val, alone.val, rtol=1e-9)
+        np.testing.assert_allclose(both[name].train, alone.train, rtol=1e-9)
+        assert both[name].best_lam == alone.best_lam
+    with pytest.raises(TypeError, match="score"):
+        rj.cross_validate(_ridge_fit, {}, d.X, d.y, lams, folds=4, key=key)
+
+
+def test_cross_validate_warns_naming_lambdas_that_did_not_converge(x64):
+    d = data.make_classification(60, 3, seed=1)
+    lams = jnp.array([0.1, 1.0])
+
+    def fit(lams, X, y):  # one Newton step: no λ meets the tolerance
+        return paths.logistic(X, y, lams, max_iter=1)
+
+    def error(params, X, y):
+        return jnp.mean(((X @ params["w"] + params["b"] > 0) != (y > 0.5)).astype(X.dtype))
+
+    with pytest.warns(paths.ConvergenceWarning, match=r"2 of 2 λ .*λ = \[0.1, 1.0\]"):
+        cv = rj.cross_validate(
+            fit, error, d.X, d.y, lams, folds=3, key=jax.random.key(2), batched=True
+        )
+    assert cv.val.shape == (3, 2)  # the scores are kept as they are
+
+
 def test_cross_validate_bad_folds():
     d = data.make_regression(10, 2)
     with pytest.raises(ValueError, match="folds"):
@@ -221,75 +274,3 @@ def test_one_standard_error_rule():
     assert one_standard_error(lams, [np.nan, 0.4, np.inf, 0.9], std, 4) == (1.0, 1.0)
     with pytest.raises(ValueError, match="non-finite"):
         one_standard_error([1.0], [np.nan], [0.0], 2)
-
-
-# --- ridge path, LOO and GCV from one SVD ----------------------------------------
-
-
-def test_ridge_path_matches_sklearn_ridge(x64):
-    d = data.load_diabetes()
-    lams = np.logspace(-3, 4, 15)
-    path = closed_form.ridge_path(d.X, d.y, lams)
-    for g, lam in enumerate(lams):
-        model = Ridge(alpha=lam, solver="svd").fit(d.X, d.y)  # α = λ (ng → sklearn: λ/m·m)
-        np.testing.assert_allclose(path["w"][g], model.coef_, rtol=1e-8, atol=1e-8)
-        np.testing.assert_allclose(path["b"][g], model.intercept_, rtol=1e-8)
-
-
-def test_ridge_loo_matches_sklearn_ridgecv_and_brute_force(x64):
-    d = data.make_regression(40, 5, seed=8, noise=0.5)
-    lams = np.logspace(-2, 2, 6)
-    loo, _ = closed_form.ridge_loo_gcv(d.X, d.y, lams)
-    cv = RidgeCV(alphas=lams, store_cv_results=True).fit(d.X, d.y)
-    np.testing.assert_allclose(loo, cv.cv_results_.mean(axis=0), rtol=1e-9)
-    errors = []
-    for i in range(40):
-        keep = np.arange(40) != i
-        model = Ridge(alpha=lams[2], solver="cholesky").fit(d.X[keep], d.y[keep])
-        errors.append((model.predict(d.X[i : i + 1])[0] - d.y[i]) ** 2)
-    np.testing.assert_allclose(loo[2], np.mean(errors), rtol=1e-9)
-
-
-def test_ridge_gcv_matches_the_explicit_hat_matrix(x64):
-    d = data.make_regression(30, 4, seed=9)
-    lams = np.array([0.1, 3.0, 50.0])
-    _, gcv = closed_form.ridge_loo_gcv(d.X, d.y, lams)
-    A = np.c_[np.ones(30), d.X]
-    for g, lam in enumerate(lams):
-        H = A @ np.linalg.solve(A.T @ A + np.diag([0.0] + [lam] * 4), A.T)
-        e = d.y - H @ d.y
-        np.testing.assert_allclose(gcv[g], np.mean(e**2) / (1 - np.trace(H) / 30) ** 2, rtol=1e-9)
-
-
-# --- embedded data ---------------------------------------------------------------
-
-
-def test_embedded_data_equal_scikit_learns_copies():
-    from sklearn import datasets
-
-    bc = datasets.load_breast_cancer()
-    ours = data.load_breast_cancer(standardized=False)
-    np.testing.assert_array_equal(ours.X, bc.data)
-    np.testing.assert_array_equal(ours.y, bc.target)
-    digits = datasets.load_digits()
-    ours = data.load_digits(scaled=False)
-    np.testing.assert_array_equal(ours.X, digits.data)
-    np.testing.assert_array_equal(ours.y, digits.target)
-    diabetes = datasets.load_diabetes(scaled=False)
-    ours = data.load_diabetes(standardized=False)
-    np.testing.assert_allclose(ours.X, diabetes.data, rtol=1e-12)
-    np.testing.assert_array_equal(ours.y, diabetes.target)
-
-
-def test_standardize_and_generators():
-    X = data.load_breast_cancer().X
-    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(X.std(axis=0), 1, rtol=1e-12)
-    a, b = data.make_classification(50, 3, seed=2), data.make_classification(50, 3, seed=2)
-    np.testing.assert_array_equal(a.X, b.X)
-    corr = np.corrcoef(data.make_regression(20_000, 2, correlation=0.5).X.T)[0, 1]
-    assert abs(corr - 0.5) < 0.03
-    with pytest.raises(ValueError, match="name"):
-        data.load("mnist")
-    with pytest.raises(ValueError, match="correlation"):
-        data.make_regression(10, 2, correlation=1.0)

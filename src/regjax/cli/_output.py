@@ -1,0 +1,38 @@
+"""What every subcommand prints with: tables, numbers, a progress bar on stderr."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Sequence
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table: a header line, a rule, one line per row (left-aligned)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join([line, rule, *body])
+
+
+def number(value: float) -> str:
+    """Six significant digits, or ``inf``."""
+    return "inf" if math.isinf(value) else f"{value:.6g}"
+
+
+class Progress:
+    """A one-line progress bar on stderr: one step per stage."""
+
+    def __init__(self, stages: int, enabled: bool) -> None:
+        self.stages, self.done, self.enabled = stages, 0, enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = round(20 * self.done / self.stages)
+            elapsed = time.perf_counter() - self.start
+            bar = "#" * filled + "." * (20 - filled)
+            print(f"[{bar}] {self.done}/{self.stages} {elapsed:5.1f}s  {stage}", file=sys.stderr)
