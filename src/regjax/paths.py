@@ -44,10 +44,10 @@ from jax.typing import ArrayLike
 
 from regjax import _checks, _glm, _newton, _proximal, closed_form
 from regjax._typing import Params
+from regjax.solvers import ConvergenceWarning
 
 if TYPE_CHECKING:
     from regjax._typing import Grid, Labels, Matrix, Targets
-from regjax.solvers import ConvergenceWarning
 
 __all__ = ["Path", "linear", "logistic", "ridge", "softmax"]
 
@@ -146,8 +146,9 @@ def _run(
     _checks.check_int(max_iter, "max_iter", low=1)
     _checks.check_int(max_cg, "max_cg", low=1)
     dtype = X.dtype
+    XT = X if proximal else X.T  # the Newton engine's stored transpose; unused otherwise
     return _solve(
-        X, X.T, Y, lams, jnp.asarray(l1_ratio, dtype), jnp.asarray(tol, dtype),
+        X, XT, Y, lams, jnp.asarray(l1_ratio, dtype), jnp.asarray(tol, dtype),
         jnp.asarray(max_iter), jnp.asarray(max_cg), family_name=family_name, proximal=proximal,
     )  # fmt: skip
 
