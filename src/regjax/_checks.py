@@ -49,7 +49,7 @@ def as_grid(lams: ArrayLike, name: str = "lams") -> jax.Array:
     """
     grid = jnp.asarray(lams)
     if grid.ndim != 1 or grid.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array (G,), got shape {grid.shape}")
+        raise ValueError(f"{name} must be 1-D (G,) and non-empty, got shape {grid.shape}")
     if not jnp.issubdtype(grid.dtype, jnp.floating):
         _real(np.asarray(grid), name)
         grid = grid.astype(jnp.zeros(()).dtype)
@@ -87,10 +87,34 @@ def check_tol(tol: Any, name: str = "tol", *, allow_zero: bool = False) -> None:
         )
 
 
-def check_fraction(value: Any, name: str = "l1_ratio") -> None:
-    """A mixing weight such as the elastic net's ρ: a number in [0, 1] (when concrete)."""
-    if is_concrete(value) and not 0.0 <= float(np.asarray(value)) <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
+def check_fraction(value: Any, name: str = "l1_ratio", *, open_: bool = False) -> None:
+    """A fraction such as the elastic net's ρ in [0, 1], or in (0, 1) with ``open_``
+    (when concrete)."""
+    if not is_concrete(value):
+        return
+    v = float(np.asarray(value))
+    if not (0.0 < v < 1.0 if open_ else 0.0 <= v <= 1.0):
+        raise ValueError(f"{name} must be in {'(0, 1)' if open_ else '[0, 1]'}, got {value}")
+
+
+def check_hyperparameter(value: Any, name: str) -> None:
+    """An optimizer hyperparameter: an Optax schedule, or a finite scalar ≥ 0."""
+    if value is None:
+        raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
+    if callable(value):
+        return
+    check_lam(value, name)
+    if jnp.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar or a schedule, got shape {jnp.shape(value)}")
+
+
+def check_count(value: Any, name: str, what: str) -> None:
+    """A required positive scalar such as m, the number of training examples."""
+    if value is None:
+        raise ValueError(f"{name} ({what}) is required, got None")
+    check_positive(value, name)
+    if jnp.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {jnp.shape(value)}")
 
 
 def check_choice(value: Any, name: str, choices: Collection[str]) -> None:
@@ -140,13 +164,38 @@ def check_rows(X: jax.Array, y: jax.Array, name: str = "y") -> None:
         )
 
 
-def data(X: ArrayLike, y: ArrayLike, y_name: str = "y") -> tuple[jax.Array, jax.Array]:
-    """``(X, y)`` checked: X a finite (m, n) floating matrix, y finite with m rows."""
+def data(
+    X: ArrayLike, y: ArrayLike, y_name: str = "y", *, ndims: tuple[int, ...] | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """``(X, y)`` checked: X a finite (m, n) floating matrix, y finite with m rows (and
+    1-D, ``ndims=(1,)``, or 1-D or 2-D, ``ndims=(1, 2)``, where asked)."""
     X = as_matrix(X)
     y = jnp.asarray(y)
     check_rows(X, y, y_name)
+    if ndims is not None and y.ndim not in ndims:
+        shapes = {(1,): "be 1-D (m,)", (1, 2): "have shape (m,) or (m, k)"}[ndims]
+        raise ValueError(f"{y_name} must {shapes}, got shape {y.shape}")
     check_finite(y, y_name)
     return X, y
+
+
+def same_rows(arrays: Any, name: str = "data") -> int:
+    """The common leading axis m of a pytree of arrays (at least one), checked."""
+    leaves = jax.tree.leaves(arrays)
+    if not leaves:
+        raise ValueError(f"{name} must hold arrays with a leading example axis")
+    m = jnp.shape(leaves[0])[0] if jnp.ndim(leaves[0]) else 0
+    if any(jnp.shape(a)[:1] != (m,) for a in leaves):
+        raise ValueError(f"every array of {name} needs the same leading axis m={m}")
+    return m
+
+
+def check_same_shape(a: jax.Array, b: jax.Array, names: tuple[str, str]) -> None:
+    """``b`` has the shape of ``a``, which has a leading example axis."""
+    if a.shape != b.shape:
+        raise ValueError(f"{names[1]} must have the shape of {names[0]} {a.shape}, got {b.shape}")
+    if a.ndim == 0:
+        raise ValueError(f"{names[0]} must have a leading example axis, got a scalar")
 
 
 def cost_inputs(
@@ -189,10 +238,38 @@ def check_float_params(params: Params) -> None:
             )
 
 
-def check_param_shape(params: Params, key: str, shape: tuple[int, ...], what: str) -> None:
-    """``params[key]`` exists and has the given shape."""
-    if not isinstance(params, dict) or key not in params:
-        raise TypeError(f"params must be a dict with key {key!r} ({what})")
-    actual = jnp.shape(params[key])
-    if actual != shape:
-        raise ValueError(f"params[{key!r}] must have shape {shape} ({what}), got {actual}")
+def check_linear_params(params: Params, X: jax.Array) -> None:
+    """``{"w": (n,) or (n, k), "b": () or (k,)}``, floating, matching X (m, n)."""
+    if not isinstance(params, dict) or "w" not in params or "b" not in params:
+        raise TypeError("params must be a dict {'w': (n,) or (n, k), 'b': () or (k,)}")
+    w, b = jnp.asarray(params["w"]), jnp.asarray(params["b"])
+    if w.ndim not in (1, 2) or w.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"params['w'] must have shape ({X.shape[1]},) or ({X.shape[1]}, k) to match "
+            f"X of shape {X.shape}, got {w.shape}"
+        )
+    expected_b = () if w.ndim == 1 else (w.shape[1],)
+    if b.shape != expected_b:
+        raise ValueError(f"params['b'] must have shape {expected_b}, got {b.shape}")
+    if not (jnp.issubdtype(w.dtype, jnp.floating) and jnp.issubdtype(b.dtype, jnp.floating)):
+        raise TypeError(f"params must be floating arrays, got dtypes w {w.dtype}, b {b.dtype}")
+
+
+def check_mlp_params(params: Params, X: jax.Array) -> None:
+    """A non-empty list of floating layers ``{"W": (out, in), "b": (out,)}`` chained
+    from X's n columns."""
+    if not isinstance(params, list | tuple) or not params:
+        raise TypeError("params must be a non-empty list of layers {'W': (out, in), 'b': (out,)}")
+    width = X.shape[1]
+    for i, layer in enumerate(params):
+        if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
+            raise TypeError(f"params[{i}] must be a dict {{'W': (out, in), 'b': (out,)}}")
+        W, b = jnp.shape(layer["W"]), jnp.shape(layer["b"])
+        if len(W) != 2 or W[1] != width:
+            raise ValueError(f"params[{i}]['W'] must have shape (out, {width}), got {W}")
+        if b != (W[0],):
+            raise ValueError(f"params[{i}]['b'] must have shape ({W[0]},), got {b}")
+        dtypes = (jnp.result_type(layer["W"]), jnp.result_type(layer["b"]))
+        if not all(jnp.issubdtype(d, jnp.floating) for d in dtypes):
+            raise TypeError(f"params[{i}] must hold floating arrays, got dtypes {dtypes}")
+        width = W[0]

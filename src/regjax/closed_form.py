@@ -259,13 +259,10 @@ def neural_network_grad(
     return grads[::-1]
 
 
-def _centered(X: ArrayLike, y: ArrayLike) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    X = _checks.as_matrix(X)
-    y = jnp.asarray(y)
-    _checks.check_rows(X, y)
-    _checks.check_finite(y, "y")
-    if y.ndim > 2:
-        raise ValueError(f"y must have shape (m,) or (m, k), got {y.shape}")
+def _centered(
+    X: ArrayLike, y: ArrayLike, ndims: tuple[int, ...] = (1, 2)
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    X, y = _checks.data(X, y, ndims=ndims)
     x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(y, axis=0)
     return X - x_mean, y - y_mean, x_mean, y_mean
 
@@ -336,10 +333,7 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
       Array([[2.],
              [1.]], dtype=float32)
     """
-    lams = jnp.asarray(lams)
-    if lams.ndim != 1:
-        raise ValueError(f"lams must be 1-D (G,), got shape {lams.shape}")
-    _checks.check_lam(lams, "lams")
+    lams = _checks.as_grid(lams)
     Xc, yc, x_mean, y_mean = _centered(X, y)
     U, s, Vt = jnp.linalg.svd(Xc, full_matrices=False)
     Uty = U.T @ yc  # (r,) or (r, k)
@@ -392,13 +386,8 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
       G. Golub, M. Heath, G. Wahba, "Generalized cross-validation as a method for
       choosing a good ridge parameter", Technometrics 21 (1979).
     """
-    lams = jnp.asarray(lams)
-    if lams.ndim != 1:
-        raise ValueError(f"lams must be 1-D (G,), got shape {lams.shape}")
-    _checks.check_lam(lams, "lams")
-    Xc, yc, _, _ = _centered(X, y)
-    if yc.ndim != 1:
-        raise ValueError(f"y must be 1-D (m,) for ridge_loo_gcv, got shape {yc.shape}")
+    lams = _checks.as_grid(lams)
+    Xc, yc, _, _ = _centered(X, y, ndims=(1,))
     m = Xc.shape[0]
     U, s, _ = jnp.linalg.svd(Xc, full_matrices=False)
     Uty = U.T @ yc

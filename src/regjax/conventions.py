@@ -86,11 +86,6 @@ _NEEDS = {
 }
 
 
-def _check_name(name: str, arg: str) -> None:
-    if name not in CONVENTIONS:
-        raise ValueError(f"{arg} must be one of {sorted(CONVENTIONS)}, got {name!r}")
-
-
 def _check_strength(value: Any, name: str, *, allow_inf: bool) -> None:
     """≥ 0 and finite; +inf too where ``allow_inf`` (C = inf is no regularization, c = 0)."""
     if allow_inf and _checks.is_concrete(value):
@@ -128,7 +123,7 @@ def to_coefficient(
       >>> to_coefficient(0.5, "keras_l2")
       1.0
     """
-    _check_name(name, "from_")
+    _checks.check_choice(name, "from_", CONVENTIONS)
     _check_strength(value, "value", allow_inf=name == "sklearn_logreg_C")
     k = _need(name, m, n, learning_rate)
     if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha"):
@@ -152,7 +147,7 @@ def from_coefficient(
       >>> from_coefficient(0.02, "sklearn_ridge_alpha", m=100)
       2.0
     """
-    _check_name(name, "to")
+    _checks.check_choice(name, "to", CONVENTIONS)
     _check_strength(c, "c", allow_inf=True)  # c = inf comes from C = 0
     k = _need(name, m, n, learning_rate)
     if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha", "decoupled_independent"):
@@ -205,8 +200,8 @@ def convert_lambda(
       >>> round(convert_lambda(1e-4, from_="keras_l2", to="ng", m=50_000), 10)
       10.0
     """
-    _check_name(from_, "from_")
-    _check_name(to, "to")
+    _checks.check_choice(from_, "from_", CONVENTIONS)
+    _checks.check_choice(to, "to", CONVENTIONS)
     c = to_coefficient(value, from_, m=m, n=n, learning_rate=learning_rate)
     return from_coefficient(c, to, m=m, n=n, learning_rate=learning_rate)
 

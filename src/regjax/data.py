@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from regjax import _checks
+
 __all__ = [
     "DATASETS",
     "Dataset",
@@ -116,8 +118,7 @@ def load(name: str) -> Dataset:
       >>> load("diabetes").task
       'regression'
     """
-    if name not in DATASETS:
-        raise ValueError(f"name must be one of {sorted(DATASETS)}, got {name!r}")
+    _checks.check_choice(name, "name", DATASETS)
     return DATASETS[name]()
 
 

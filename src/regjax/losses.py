@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from regjax import _checks
+
 __all__ = [
     "binary_cross_entropy",
     "logistic_terms",
@@ -23,15 +25,6 @@ __all__ = [
     "squared_error",
     "squared_terms",
 ]
-
-
-def _same_shape(pred: jax.Array, target: jax.Array, names: tuple[str, str]) -> None:
-    if pred.shape != target.shape:
-        raise ValueError(
-            f"{names[1]} must have the shape of {names[0]} {pred.shape}, got {target.shape}"
-        )
-    if pred.ndim == 0:
-        raise ValueError(f"{names[0]} must have a leading example axis, got a scalar")
 
 
 def squared_terms(pred: ArrayLike, y: ArrayLike) -> jax.Array:
@@ -132,7 +125,7 @@ def squared_error(pred: ArrayLike, y: ArrayLike) -> jax.Array:
       1.25
     """
     pred, y = jnp.asarray(pred), jnp.asarray(y)
-    _same_shape(pred, y, ("pred", "y"))
+    _checks.check_same_shape(pred, y, ("pred", "y"))
     return jnp.sum(squared_terms(pred, y)) / pred.shape[0]
 
 
@@ -158,7 +151,7 @@ def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> jax.Array:
       0.0
     """
     logits, y = jnp.asarray(logits), jnp.asarray(y)
-    _same_shape(logits, y, ("logits", "y"))
+    _checks.check_same_shape(logits, y, ("logits", "y"))
     return jnp.mean(logistic_terms(logits, y))
 
 
@@ -184,7 +177,7 @@ def multilabel_sigmoid_cross_entropy(logits: ArrayLike, Y: ArrayLike) -> jax.Arr
       1.3863
     """
     logits, Y = jnp.asarray(logits), jnp.asarray(Y)
-    _same_shape(logits, Y, ("logits", "Y"))
+    _checks.check_same_shape(logits, Y, ("logits", "Y"))
     return jnp.sum(logistic_terms(logits, Y)) / logits.shape[0]
 
 

@@ -23,22 +23,6 @@ __all__ = ["init_mlp", "linear", "logistic", "map_feature", "mlp", "mlp_logits"]
 Activation = Callable[[jax.Array], jax.Array]
 
 
-def _check_linear_params(params: Params, X: jax.Array) -> None:
-    if not isinstance(params, dict) or "w" not in params or "b" not in params:
-        raise TypeError("params must be a dict {'w': (n,) or (n, k), 'b': () or (k,)}")
-    w, b = jnp.asarray(params["w"]), jnp.asarray(params["b"])
-    if w.ndim not in (1, 2) or w.shape[0] != X.shape[1]:
-        raise ValueError(
-            f"params['w'] must have shape ({X.shape[1]},) or ({X.shape[1]}, k) to match "
-            f"X of shape {X.shape}, got {w.shape}"
-        )
-    expected_b = () if w.ndim == 1 else (w.shape[1],)
-    if b.shape != expected_b:
-        raise ValueError(f"params['b'] must have shape {expected_b}, got {b.shape}")
-    if not (jnp.issubdtype(w.dtype, jnp.floating) and jnp.issubdtype(b.dtype, jnp.floating)):
-        raise TypeError(f"params must be floating arrays, got dtypes w {w.dtype}, b {b.dtype}")
-
-
 def linear(params: Params, X: ArrayLike) -> jax.Array:
     r"""Linear model :math:`h = Xw + b`.
 
@@ -55,7 +39,7 @@ def linear(params: Params, X: ArrayLike) -> jax.Array:
       Array([3.5], dtype=float32)
     """
     X = _checks.as_matrix(X)
-    _check_linear_params(params, X)
+    _checks.check_linear_params(params, X)
     return X @ params["w"] + params["b"]
 
 
@@ -75,24 +59,6 @@ def logistic(params: Params, X: ArrayLike) -> jax.Array:
       Array([0.5], dtype=float32)
     """
     return jax.nn.sigmoid(linear(params, X))
-
-
-def _check_mlp_params(params: Params, X: jax.Array) -> None:
-    if not isinstance(params, list | tuple) or not params:
-        raise TypeError("params must be a non-empty list of layers {'W': (out, in), 'b': (out,)}")
-    width = X.shape[1]
-    for i, layer in enumerate(params):
-        if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
-            raise TypeError(f"params[{i}] must be a dict {{'W': (out, in), 'b': (out,)}}")
-        W, b = jnp.shape(layer["W"]), jnp.shape(layer["b"])
-        if len(W) != 2 or W[1] != width:
-            raise ValueError(f"params[{i}]['W'] must have shape (out, {width}), got {W}")
-        if b != (W[0],):
-            raise ValueError(f"params[{i}]['b'] must have shape ({W[0]},), got {b}")
-        dtypes = (jnp.result_type(layer["W"]), jnp.result_type(layer["b"]))
-        if not all(jnp.issubdtype(d, jnp.floating) for d in dtypes):
-            raise TypeError(f"params[{i}] must hold floating arrays, got dtypes {dtypes}")
-        width = W[0]
 
 
 def mlp_logits(
@@ -118,7 +84,7 @@ def mlp_logits(
       Array([[3.]], dtype=float32)
     """
     X = _checks.as_matrix(X)
-    _check_mlp_params(params, X)
+    _checks.check_mlp_params(params, X)
     a = X
     for layer in params[:-1]:
         a = activation(a @ layer["W"].T + layer["b"])
@@ -216,7 +182,6 @@ def map_feature(x1: ArrayLike, x2: ArrayLike, degree: int = 6) -> jax.Array:
     x1, x2 = jnp.asarray(x1), jnp.asarray(x2)
     if x1.ndim != 1 or x1.shape != x2.shape:
         raise ValueError(f"x1 and x2 must be 1-D of the same length, got {x1.shape} and {x2.shape}")
-    if not isinstance(degree, int) or degree < 1:
-        raise ValueError(f"degree must be an int >= 1, got {degree!r}")
+    _checks.check_int(degree, "degree", low=1)
     columns = [x1 ** (i - j) * x2**j for i in range(1, degree + 1) for j in range(i + 1)]
     return jnp.stack(columns, axis=1)

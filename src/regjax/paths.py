@@ -173,18 +173,16 @@ def _one_output(
     solver: str, family_name: str, X: jax.Array, y: jax.Array, lams: jax.Array, **options: Any
 ) -> Path:
     """A path of a model with one output: y (m,) in, ``{"w": (G, n), "b": (G,)}`` out."""
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (m,) for paths.{solver}, got shape {y.shape}")
     outcome = _run(family_name, X, y.astype(X.dtype)[:, None, None], lams, **options)
     W, b = outcome[:2]
     return _finish(solver, {"w": W[:, 0, :].T, "b": b[0]}, lams, outcome[2:], options["tol"])
 
 
 def _inputs(
-    X: ArrayLike, y: ArrayLike, lams: ArrayLike, y_name: str = "y"
+    X: ArrayLike, y: ArrayLike, lams: ArrayLike, y_name: str = "y", ndims: tuple[int, ...] = (1, 2)
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """X (in the widest float enabled), y, and the grid in X's dtype, all checked."""
-    X, y = _checks.data(X, y, y_name)
+    X, y = _checks.data(X, y, y_name, ndims=ndims)
     X = X.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
     return X, y, _checks.as_grid(lams).astype(X.dtype)
 
@@ -264,7 +262,7 @@ def linear(
     """
     if float(l1_ratio) == 0:
         return ridge(X, y, lams)
-    X, y, lams = _inputs(X, y, lams)
+    X, y, lams = _inputs(X, y, lams, ndims=(1,))
     return _one_output("linear", "squared", X, y, lams, l1_ratio=l1_ratio, tol=tol,
                        max_iter=max_iter)  # fmt: skip
 
@@ -314,7 +312,7 @@ def logistic(
       >>> path.params["w"].shape, bool(path.params["w"][0, 0] > path.params["w"][1, 0] > 0)
       ((2, 1), True)
     """
-    X, y, lams = _inputs(X, y, lams)
+    X, y, lams = _inputs(X, y, lams, ndims=(1,))
     _checks.check_binary(y)
     return _one_output("logistic", "binary", X, y, lams, l1_ratio=l1_ratio, tol=tol,
                        max_iter=max_iter, max_cg=max_cg)  # fmt: skip
@@ -365,7 +363,7 @@ def softmax(
       >>> path.params["w"].shape, path.params["b"].shape
       ((3, 1, 3), (3, 3))
     """
-    X, labels, lams = _inputs(X, labels, lams, "labels")
+    X, labels, lams = _inputs(X, labels, lams, "labels", ndims=(1,))
     if num_classes is None:
         if not _checks.is_concrete(labels):
             raise ValueError("num_classes is required when labels are traced")

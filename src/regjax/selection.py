@@ -121,8 +121,7 @@ def lambda_grid(
       [1.0, 0.1, 0.01]
     """
     _checks.check_int(num, "num", low=2)
-    if not 0 < min_ratio < 1:
-        raise ValueError(f"min_ratio must be in (0, 1), got {min_ratio}")
+    _checks.check_fraction(min_ratio, "min_ratio", open_=True)
     top = lambda_max(X, y, model=model, penalty=penalty)
     return jnp.asarray(top * np.logspace(0.0, np.log10(min_ratio), num))
 

@@ -225,12 +225,7 @@ def sgd(
       >>> round(float(p["w"][0]), 2)
       2.0
     """
-    leaves = jax.tree.leaves(data)
-    if not leaves:
-        raise ValueError("sgd needs data arrays with a leading example axis")
-    m = leaves[0].shape[0]
-    if any(jnp.shape(a)[:1] != (m,) for a in leaves):
-        raise ValueError(f"every data array needs the same leading axis m={m}")
+    m = _checks.same_rows(data)
     _checks.check_int(batch_size, "batch_size", low=1, high=m)
     _checks.check_int(epochs, "epochs", low=0)
     per_epoch = m // batch_size

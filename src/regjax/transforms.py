@@ -65,25 +65,6 @@ class CountState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]  # (optax's name; shadows tuple.count)
 
 
-def _check_hyper(value: ScalarOrSchedule | None, name: str) -> None:
-    """A hyperparameter is a schedule, or a scalar that is finite and ≥ 0."""
-    if value is None:
-        raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
-    if callable(value):
-        return
-    _checks.check_lam(value, name)
-    if jnp.ndim(value) != 0:
-        raise ValueError(f"{name} must be a scalar or a schedule, got shape {jnp.shape(value)}")
-
-
-def _check_m(m: ArrayLike | None) -> None:
-    if m is None:
-        raise ValueError("m (the number of training examples) is required, got None")
-    _checks.check_positive(m, "m")
-    if jnp.ndim(m) != 0:
-        raise ValueError(f"m must be a scalar, got shape {jnp.shape(m)}")
-
-
 def _at(value: ScalarOrSchedule, count: jax.Array) -> ArrayLike:
     return value(count) if callable(value) else value
 
@@ -164,8 +145,8 @@ def add_l2_gradient(
     References:
       A. Ng, Machine Learning (Coursera); Loshchilov & Hutter 2019, arXiv:1711.05101.
     """
-    _check_hyper(lam, "lam")
-    _check_m(m)
+    _checks.check_hyperparameter(lam, "lam")
+    _checks.check_count(m, "m", "the number of training examples")
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         lam_t = _at(lam, count)
@@ -222,7 +203,7 @@ def decoupled_weight_decay(
       Loshchilov & Hutter 2019, arXiv:1711.05101; Wang & Aitchison 2024,
       arXiv:2405.13698.
     """
-    _check_hyper(rate, "rate")
+    _checks.check_hyperparameter(rate, "rate")
     if not isinstance(lr_scaled, bool):
         raise TypeError(f"lr_scaled must be a bool, got {lr_scaled!r}")
     if lr_scaled:
@@ -231,7 +212,7 @@ def decoupled_weight_decay(
                 "learning_rate is required when lr_scaled=True (the decay is η·rate·θ); "
                 "pass the optimizer's learning rate or schedule, or lr_scaled=False"
             )
-        _check_hyper(learning_rate, "learning_rate")
+        _checks.check_hyperparameter(learning_rate, "learning_rate")
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         rate_t = _at(rate, count)
@@ -253,9 +234,9 @@ def _prox_step(
     learning_rate: ScalarOrSchedule,
     mask: Mask,
 ) -> optax.GradientTransformation:
-    _check_hyper(lam, "lam")
-    _check_m(m)
-    _check_hyper(learning_rate, "learning_rate")
+    _checks.check_hyperparameter(lam, "lam")
+    _checks.check_count(m, "m", "the number of training examples")
+    _checks.check_hyperparameter(learning_rate, "learning_rate")
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         lam_t, eta_t = _at(lam, count), _at(learning_rate, count)
@@ -386,7 +367,7 @@ def decay_toward(
     References:
       Li, Grandvalet & Davoine 2018 (L2-SP), arXiv:1802.01483.
     """
-    _check_hyper(rate, "rate")
+    _checks.check_hyperparameter(rate, "rate")
     if reference is None:
         raise ValueError("reference must be a pytree of parameters θ₀, got None")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from regjax import _checks
+
 __all__ = ["Study", "names", "run"]
 
 
@@ -56,8 +58,7 @@ def run(name: str, *, quick: bool = False, out: str | Path | None = None) -> Stu
     Returns:
       A :class:`Study`.
     """
-    if name not in _STUDIES:
-        raise ValueError(f"name must be one of {list(_STUDIES)}, got {name!r}")
+    _checks.check_choice(name, "name", _STUDIES)
     from importlib import import_module
 
     module = import_module(f"regjax.experiments.{name}")
