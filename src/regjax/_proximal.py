@@ -290,7 +290,7 @@ def fista(
     gram = squared and m >= n
     smooth = _Gram(X, Y) if gram else _Data(family, X, Y)
     reg = lams / m
-    b0 = jnp.zeros(K, X.dtype) if squared else _glm.initial_bias(family, Y)
+    b0 = _glm.initial_bias(family, Y)  # 0 for the centred squared loss
     x0 = (jnp.zeros((n, K, G), X.dtype), jnp.broadcast_to(b0[:, None], (K, G)).astype(X.dtype))
     image0 = smooth.image(x0)
     grad0, _ = smooth.grads(image0, image0)
