@@ -25,12 +25,13 @@ demo: $(VENV)/.installed
 	$(BIN)/regjax convert 1.0 --from ng --to all --m 100 --n 10 --lr 0.1
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench notebooks
+	$(BIN)/ruff format --check src tests bench notebooks
 	$(BIN)/mypy
 
+# one pytest worker per core, a test file to a worker (its study runs once)
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

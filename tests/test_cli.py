@@ -1,4 +1,5 @@
-"""The ``regjax`` command: ``sweep``, ``check``, ``convert``, ``--help`` and ``--version``.
+"""The ``regjax`` command: ``sweep``, ``check``, ``convert``, ``experiment``, ``--help`` and
+``--version``.
 
 The job behind ``regjax sweep``, :func:`regjax.cli.sweep.cross_validated_path`, is
 tested here too.
@@ -244,6 +245,59 @@ def test_convert_errors_exit_2_with_a_message(capsys, argv, message):
     assert re.search(message, captured.err), captured.err
 
 
+# --- experiment ---------------------------------------------------------------------------
+
+
+def test_experiment_list_prints_one_study_a_line_and_nothing_else(capsys):
+    assert cli.main(["experiment", "--list"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split()[0] for line in lines] == list(regjax.experiments.names())
+    for line, name in zip(lines, regjax.experiments.names()):
+        assert line == f"{name}  {regjax.experiments.question(name)}"
+        assert line.endswith("?") and line.count("?") == 1  # one sentence, a question
+    assert captured.err == ""
+
+
+def test_experiment_prints_question_table_answer_and_writes_pngs(tmp_path, capsys, monkeypatch):
+    studies = []  # the study the command ran, to compare its output with
+    run = regjax.experiments.run
+
+    def recorded(*args, **kwargs):
+        studies.append(run(*args, **kwargs))
+        return studies[-1]
+
+    monkeypatch.setattr(regjax.experiments, "run", recorded)
+    assert cli.main(["experiment", "half_and_decay", "--quick", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    (study,) = studies
+    table = study.data["table"]
+    out = captured.out.splitlines()
+    assert out[0] == study.question
+    assert out[2].split() == [word for header in table.headers for word in header.split()]
+    assert len(_rows(captured.out)) >= len(table.rows)
+    assert study.answer in captured.out
+    pngs = sorted(tmp_path.glob("*.png"))
+    assert pngs and all(p.read_bytes()[:8] == PNG_MAGIC for p in pngs)
+    assert all(f"wrote {p}" in captured.out for p in pngs)
+    assert captured.err.count("\n") >= 2  # progress lines, one per stage
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["experiment"], r"NAME is required \(or --list\)"),
+        (["experiment", "no_such"], r"NAME must be one of divide_by_m, .*'no_such'"),
+        (["experiment", "weight_decay", "--list"], r"--list takes no NAME"),
+    ],
+)
+def test_experiment_errors_exit_2_naming_the_argument(capsys, argv, message):
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("regjax experiment: ")
+    assert re.search(message, captured.err), captured.err
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -268,7 +322,7 @@ def test_version_prints_the_package_version(capsys):
     assert capsys.readouterr().out.strip() == f"regjax {regjax.__version__}"
 
 
-@pytest.mark.parametrize("command", ["check", "convert", "sweep"])
+@pytest.mark.parametrize("command", ["check", "convert", "sweep", "experiment"])
 def test_subcommand_help(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -281,6 +335,8 @@ def test_subcommand_help(capsys, command):
         assert "--data" in out and "--penalty" in out and "--l1-ratio" in out
         for penalty in ("l2", "l1", "elastic_net"):
             assert penalty in out
+    elif command == "experiment":
+        assert "--list" in out and "--quick" in out and "--out" in out and "NAME" in out
     else:
         assert "--from" in out and "--to" in out
         for name in CONVENTIONS:  # the help lists every convention name

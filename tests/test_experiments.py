@@ -1,37 +1,70 @@
-"""regjax.experiments: the registry of studies, and each study's measured conclusion."""
+"""regjax.experiments: the registry of studies and what every study returns.
+
+Each study's measured conclusions are tested in ``test_experiments_<study>.py``.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import importlib
+import inspect
+import re
+from pathlib import Path
+
 import pytest
 from _helpers import PNG_MAGIC
 
 import regjax as rj
 
+ISSUE_STUDIES = (
+    "divide_by_m",
+    "num_params",
+    "batch_size",
+    "half_and_decay",
+    "weight_decay",
+    "l1_vs_l2",
+    "choosing_lambda",
+    "dropout_vs_l2",
+)
 
-def test_the_registry_lists_and_runs_every_study(tmp_path):
-    names = rj.experiments.names()
-    assert names[0] == "weight_decay" and len(set(names)) == len(names)
-    study = rj.experiments.run("weight_decay", quick=True, out=tmp_path)
-    assert isinstance(study, rj.experiments.Study)
-    assert study.name == "weight_decay" and study.question.endswith("?")
-    assert study.figures == (tmp_path / "weight_decay.png",)
-    # the answer quotes what was measured
-    assert f"{study.data['gaps']['sgd'].max():.0e}" in study.answer
+
+def test_the_registry_lists_the_eight_studies_in_order():
+    assert rj.experiments.names() == ISSUE_STUDIES
+
+
+@pytest.mark.parametrize("name", ISSUE_STUDIES)
+def test_every_study_module_has_a_question_and_the_common_signature(name):
+    module = importlib.import_module(f"regjax.experiments.{name}")
+    question = rj.experiments.question(name)
+    assert question == module.QUESTION and question.endswith("?") and "\n" not in question
+    assert module.__doc__ and module.run.__doc__
+    parameters = inspect.signature(module.run).parameters
+    assert list(parameters) == ["quick", "out", "key", "progress"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in parameters.values())
+    assert (parameters["quick"].default, parameters["out"].default) == (False, None)
+    assert (parameters["key"].default, parameters["progress"].default) == (0, None)
+
+
+def test_run_dispatches_by_name_and_reports_progress(tmp_path):
+    stages = []
+    study = rj.experiments.run("half_and_decay", quick=True, progress=stages.append)
+    assert isinstance(study, rj.experiments.Study) and study.name == "half_and_decay"
+    assert study.figures == () and len(stages) >= 2
+    assert isinstance(study.data["table"], rj.experiments.Table)
+
+
+@pytest.mark.parametrize("bad", ["no_such_study", "Weight_Decay"])
+def test_an_unknown_study_is_an_error_naming_the_argument(bad):
     with pytest.raises(ValueError, match="name must be one of"):
-        rj.experiments.run("no_such_study")
+        rj.experiments.run(bad)
+    with pytest.raises(ValueError, match="name must be one of"):
+        rj.experiments.question(bad)
 
 
-def test_weight_decay_experiment_returns_data_and_png(tmp_path):
-    from regjax.experiments import weight_decay
-
-    out = tmp_path / "fig"
-    result = weight_decay.run(out=out, quick=True)
-    assert result.figures == (out / "weight_decay.png",)
-    assert (out / "weight_decay.png").read_bytes()[:8] == PNG_MAGIC
-    norms, gaps, lams = result.data["norms"], result.data["gaps"], result.data["lams"]
-    assert set(norms) == {"sgd_l2", "sgdw", "adam_l2", "adamw"}
-    assert all(v.shape == lams.shape for v in norms.values())
-    np.testing.assert_allclose(norms["sgd_l2"], norms["sgdw"], rtol=1e-12)
-    assert gaps["sgd"].max() < 1e-12 < 1e-2 < gaps["adam"].min()
-    assert np.all(np.diff(norms["sgd_l2"]) < 0)  # more λ, smaller weights
+@pytest.mark.parametrize("name", ISSUE_STUDIES)
+def test_the_readme_gallery_shows_every_study_with_its_command(name):
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    figures = re.findall(rf"!\[{name}\]\((notebooks/figures/{name}\w*\.png)\)", readme)
+    assert figures, f"the README gallery has no figure of {name}"
+    assert all((root / figure).read_bytes()[:8] == PNG_MAGIC for figure in figures)
+    assert f"`regjax experiment {name} --out notebooks/figures`" in readme

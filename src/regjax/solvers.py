@@ -10,6 +10,7 @@ changing once it has converged (the batched loop runs until the last one has).
 - :func:`sgd`: minibatch SGD with the penalty on the full-data scale (see
   :func:`minibatch_cost`).
 - :func:`optax_fit`: any Optax optimizer, including ``optax.lbfgs``.
+- :func:`early_stopping`: minibatches, any Optax optimizer, the best validation loss.
 
 Whole grids of the built-in models are :mod:`regjax.paths`. A fit loop with a tolerance
 that stops at ``max_steps`` before meeting it warns (eager calls) with a
@@ -31,7 +32,9 @@ from regjax._typing import ArrayLike, Cost, Lam, Params, ScalarOrSchedule
 
 __all__ = [
     "ConvergenceWarning",
+    "EarlyStoppingInfo",
     "FitInfo",
+    "early_stopping",
     "gradient_descent",
     "minibatch_cost",
     "optax_fit",
@@ -325,3 +328,121 @@ def optax_fit(
     init = (jnp.zeros((), jnp.int32), params0, state0, value0, grads0, _grad_max(grads0))
     steps, params, *_, gmax = jax.lax.while_loop(cond, body, init)
     return _finish("optax_fit", params, FitInfo(steps, gmax, gmax <= tol), tol, lam, return_info)
+
+
+class EarlyStoppingInfo(NamedTuple):
+    """Diagnostics of :func:`early_stopping` (evaluation e: after e·``eval_every`` steps).
+
+    Attributes:
+      best_eval: the evaluation (0: ``params0``) whose parameters are returned.
+      evals: evaluations run after evaluation 0 (by default: epochs).
+      best_val: the validation loss of the returned parameters.
+      stopped: whether ``patience`` ran out (False: ``max_epochs`` came first).
+      val: the validation loss at every evaluation, (1 + most evaluations,), then NaN.
+    """
+
+    best_eval: jax.Array
+    evals: jax.Array
+    best_val: jax.Array
+    stopped: jax.Array
+    val: jax.Array
+
+
+class _EarlyState(NamedTuple):
+    evals: jax.Array
+    params: Params
+    opt_state: optax.OptState
+    best: Params
+    best_eval: jax.Array
+    best_val: jax.Array
+    bad: jax.Array
+    val: jax.Array
+
+
+def _round_rows(keys: jax.Array, r: jax.Array, k: int, per_epoch: int, b: int, m: int) -> Any:
+    """Rows (k, b) of steps r·k … r·k + k − 1; each epoch e walks permutation ``keys[e]``."""
+    t = r * k + jnp.arange(k, dtype=r.dtype)
+    first, span = t[0] // per_epoch, (per_epoch + k - 2) // per_epoch + 1  # epochs touched
+    which = jnp.minimum(first + jnp.arange(span, dtype=r.dtype), keys.shape[0] - 1)
+    perms = jax.vmap(lambda key: jax.random.permutation(key, m))(keys[which])
+    pos = (t % per_epoch * b)[:, None] + jnp.arange(b, dtype=r.dtype)
+    return perms[(t // per_epoch - first)[:, None], pos]
+
+
+def early_stopping(
+    cost: Cost, params0: Params, *data: Any, lam: Lam, val_cost: Cost,
+    val_args: tuple[Any, ...], optimizer: optax.GradientTransformation, batch_size: int,
+    key: jax.Array, patience: int = 5, max_epochs: int = 100, eval_every: int | None = None,
+    return_info: bool = False,
+) -> Any:  # fmt: skip
+    r"""Minibatch training that returns the parameters of the best validation loss.
+
+    ``optimizer`` steps on :math:`\nabla J_B` (:func:`minibatch_cost`, batches as in
+    :func:`sgd`). Every ``eval_every`` steps (default ⌊m/b⌋: each epoch) it evaluates
+    :math:`V_e` = ``val_cost(θ_e, *val_args)`` (:math:`V_0` at ``params0``), keeps
+    :math:`\theta_{e^*}` with :math:`V_{e^*} = \min_{j\le e} V_j` (the first, on ties) and
+    stops once :math:`e - e^* =` ``patience``, or after ``max_epochs`` epochs (an eager call
+    then warns). Under ``vmap`` (over λ, keys, data) each lane of the ``while_loop``
+    freezes once it stops.
+
+    Args:
+      cost: ``cost(params, *data, lam)`` in the per-example convention.
+      params0: starting parameters.
+      *data: training arrays with a leading axis of m examples.
+      lam: λ (may be traced).
+      val_cost, val_args: ``val_cost(params, *val_args) -> scalar`` on held-out data.
+      optimizer: an ``optax.GradientTransformation`` (``optax.sgd(α)`` for SGD).
+      batch_size: b, 1 ≤ b ≤ m.
+      key: ``jax.random`` key for the shuffles.
+      patience: evaluations without a strictly lower V before stopping, ≥ 1.
+      max_epochs: the most epochs, ≥ 1.
+      eval_every: steps between evaluations, in [1, max_epochs·⌊m/b⌋].
+      return_info: also return an :class:`EarlyStoppingInfo`.
+
+    Returns the best parameters, or ``(params, EarlyStoppingInfo)``.
+
+    Example:
+      >>> X, y = jnp.ones((4, 1)), jnp.ones(4)   # w_e = 1 − 2⁻ᵉ: V = (w − 0.8)² is least at e = 2
+      >>> mse = lambda p, X, y, lam: 0.5 * jnp.mean((X @ p["w"] - y) ** 2)
+      >>> V, p0 = lambda p: jnp.sum((p["w"] - 0.8) ** 2), {"w": jnp.zeros(1)}
+      >>> p, info = early_stopping(mse, p0, X, y, lam=0.0, val_cost=V, val_args=(), patience=2,
+      ...     optimizer=optax.sgd(0.5), batch_size=4, key=jax.random.key(0), return_info=True)
+      >>> float(p["w"][0]), int(info.best_eval), int(info.evals), bool(info.stopped)
+      (0.75, 2, 4, True)
+    """
+    m = _checks.same_rows(data)
+    _checks.check_int(batch_size, "batch_size", low=1, high=m)
+    _checks.check_int(patience, "patience", low=1)
+    _checks.check_int(max_epochs, "max_epochs", low=1)
+    per_epoch = m // batch_size
+    k = per_epoch if eval_every is None else eval_every
+    _checks.check_int(k, "eval_every", low=1, high=max_epochs * per_epoch)
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
+    rounds, keys = max_epochs * per_epoch // k, jax.random.split(key, max_epochs)
+    grad_fn = jax.grad(lambda p, *batch: minibatch_cost(cost, p, *batch, lam=lam, m=m))
+
+    def step(carry: tuple, idx: jax.Array) -> tuple:
+        (params, state), batch = carry, jax.tree.map(lambda a: jnp.asarray(a)[idx], data)
+        updates, state = optimizer.update(grad_fn(params, *batch), state, params)
+        return (optax.apply_updates(params, updates), state), None
+
+    def body(s: _EarlyState) -> _EarlyState:
+        rows = _round_rows(keys, s.evals, k, per_epoch, batch_size, m)
+        (params, opt_state), _ = jax.lax.scan(step, (s.params, s.opt_state), rows)
+        e, v = s.evals + 1, val_cost(params, *val_args)
+        fresh = (params, e, v, 0 * s.bad)  # if V is strictly lower: keep θ, reset the count
+        kept = (s.best, s.best_eval, s.best_val, s.bad + 1)
+        new = jax.tree.map(lambda a, b: jnp.where(v < s.best_val, a, b), fresh, kept)
+        return _EarlyState._make((e, params, opt_state, *new, s.val.at[e].set(v)))
+
+    v0, zero = val_cost(params0, *val_args), jnp.zeros((), jnp.int32)
+    val = jnp.full(rounds + 1, jnp.nan, jnp.result_type(v0)).at[0].set(v0)
+    s = _EarlyState(zero, params0, optimizer.init(params0), params0, zero, v0, zero, val)
+    s = jax.lax.while_loop(lambda s: (s.evals < rounds) & (s.bad < patience), body, s)
+    info = EarlyStoppingInfo(s.best_eval, s.evals, s.best_val, s.bad >= patience, s.val)
+    if _checks.is_concrete((info, lam)) and not bool(info.stopped):
+        lam_ = jax.tree.map(lambda v: np.asarray(v).tolist(), lam)
+        message = f"early_stopping: λ = {lam_}: V still falling at max_epochs = {max_epochs}"
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return (s.best, info) if return_info else s.best

@@ -1,4 +1,4 @@
-"""The ``regjax`` command: ``regjax sweep``, ``regjax check``, ``regjax convert``.
+"""The ``regjax`` command: ``regjax sweep``, ``check``, ``convert`` and ``experiment``.
 
 ``python -m regjax`` is the same command. Each subcommand is a module of this package
 (``add_parser`` registers it, ``run`` does it) and has ``--help``. The library never
@@ -12,17 +12,18 @@ import sys
 from collections.abc import Sequence
 
 import regjax
-from regjax.cli import check, convert, sweep
+from regjax.cli import check, convert, experiment, sweep
 
 __all__ = ["main"]
 
-_SUBCOMMANDS = (sweep, check, convert)
+_SUBCOMMANDS = (sweep, check, convert, experiment)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="regjax",
-        description="Regularized costs in JAX: λ paths, gradient checks, λ conversions.",
+        description="Regularized costs in JAX: λ paths, gradient checks, λ conversions, "
+        "the studies.",
     )
     parser.add_argument("--version", action="version", version=f"regjax {regjax.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

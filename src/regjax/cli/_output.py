@@ -23,16 +23,21 @@ def number(value: float) -> str:
 
 
 class Progress:
-    """A one-line progress bar on stderr: one step per stage."""
+    """A one-line progress bar on stderr: one step per stage (``stages=None``: the
+    elapsed time and the stage, for work whose length is not known ahead)."""
 
-    def __init__(self, stages: int, enabled: bool) -> None:
+    def __init__(self, stages: int | None, enabled: bool) -> None:
         self.stages, self.done, self.enabled = stages, 0, enabled
         self.start = time.perf_counter()
 
     def __call__(self, stage: str) -> None:
         self.done += 1
-        if self.enabled:
-            filled = round(20 * self.done / self.stages)
-            elapsed = time.perf_counter() - self.start
-            bar = "#" * filled + "." * (20 - filled)
-            print(f"[{bar}] {self.done}/{self.stages} {elapsed:5.1f}s  {stage}", file=sys.stderr)
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        if self.stages is None:
+            print(f"[{elapsed:6.1f}s] {stage}", file=sys.stderr)
+            return
+        filled = round(20 * self.done / self.stages)
+        bar = "#" * filled + "." * (20 - filled)
+        print(f"[{bar}] {self.done}/{self.stages} {elapsed:5.1f}s  {stage}", file=sys.stderr)
