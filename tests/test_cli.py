@@ -283,6 +283,19 @@ def test_experiment_prints_question_table_answer_and_writes_pngs(tmp_path, capsy
     assert captured.err.count("\n") >= 2  # progress lines, one per stage
 
 
+def test_experiment_list_into_a_pipe_closed_early_ends_quietly():
+    code = "from regjax import cli; raise SystemExit(cli.main(['experiment', '--list']))"
+    with subprocess.Popen(
+        [sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline().decode()
+        proc.stdout.close()  # what `| head -1` does (-u: the next lines are still to come)
+        err = proc.stderr.read().decode()
+    assert first.startswith("divide_by_m  ")
+    assert proc.returncode == 0 and "Error" not in err, err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -8,6 +8,7 @@ imports this package.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,3 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as err:
         print(f"regjax {args.command}: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left early (`regjax experiment --list | head -1`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        return 0
