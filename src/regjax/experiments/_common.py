@@ -49,6 +49,17 @@ class Slope(NamedTuple):
     se: float
 
 
+def band(slope: Slope, digits: int = 2) -> str:
+    """A slope and its band as text.
+
+    Example:
+      >>> band(Slope(0.012, -0.02, 0.04, 0.015))
+      '+0.01 [-0.02, +0.04]'
+    """
+    v, lo, hi = slope.value, slope.low, slope.high
+    return f"{v:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
+
+
 def log_slope(x: Any, y: Any, *, rng: np.random.Generator, boot: int = 2000) -> Slope:
     """The slope of log y against log x, where ``y`` holds repetitions (R, K) at the
     K points ``x``, with its band from resampling the R repetitions.

@@ -312,10 +312,6 @@ def run(
     return Study("divide_by_m", QUESTION, _answer(data), data, written)
 
 
-def _band(s: _common.Slope) -> str:
-    return f"{s.value:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
-
-
 def _span(values: np.ndarray) -> str:
     return f"{values.min():.3g}–{values.max():.3g}"
 
@@ -344,21 +340,22 @@ def _answer(data: dict[str, Any]) -> str:
     folk = "true of c (by the 1/m itself) and not of λ" if abs(s.value) < abs(sc.value) / 2 else (
         "true here of λ itself too")  # fmt: skip
     others = "; ".join(
-        f"{name} λ* {_span(data[k]['opt'].best)} (slope {_band(data[k]['opt'].slope)}, "
+        f"{name} λ* {_span(data[k]['opt'].best)} (slope {_common.band(data[k]['opt'].slope)}, "
         f"{_labels(th)[k]}): {_drift(data[k]['opt'].slope)}"
         for k, name in (("logistic", "logistic regression"), ("mlp", "the MLP"))
     )
     return (
         f"With a Gaussian prior the test-optimal per-example λ is {_span(g['opt'].best)} for "
         f"m = {g['sizes'][0]:g}–{g['sizes'][-1]:g} (σ²/τ² = {th['gaussian']:g}; slope of "
-        f"log λ* vs log m {_band(g['opt'].slope)}, theory 0) while the same optimum as a "
+        f"log λ* vs log m {_common.band(g['opt'].slope)}, theory 0) while the same optimum as a "
         f"mean-loss coefficient c* = λ*/m falls as m^{g['slope_c'].value:.2f} (theory −1): "
         f"dividing by m makes λ a per-example quantity like the noise-to-prior variance "
         f"ratio, so one λ is right at every m and the effective strength c = λ/m falls as "
         f"1/m by itself. On the noisy straight line (degree-{DEGREE} polynomial) λ* stays "
-        f"within {_span(line['opt'].best)} (slope {_band(s)}; large-m limit {th['line']:.3g}) "
+        f"within {_span(line['opt'].best)} (slope {_common.band(s)}; "
+        f"large-m limit {th['line']:.3g}) "
         f"while c* falls {line['c']['best'][0] / line['c']['best'][-1]:.0f}-fold from m = "
-        f"{line['sizes'][0]:g} to {line['sizes'][-1]:g} (slope {_band(sc)}), so 'more data "
+        f"{line['sizes'][0]:g} to {line['sizes'][-1]:g} (slope {_common.band(sc)}), so 'more data "
         f"needs less regularization' is {folk}. Further: {others}."
     )
 
@@ -369,7 +366,7 @@ def _table(data: dict[str, Any]) -> Table:
     labels["mlp"] += f" (Adam: median max|∇J| {data['mlp']['grad_max']:.0e})"
     rows = [
         (TITLES[k], f"{d['sizes'][0]:g}–{d['sizes'][-1]:g} ({d['reps']})", _span(d["opt"].best),
-         _band(d["opt"].slope), _span(d["c"]["best"]), _band(d["slope_c"]), labels[k])
+         _common.band(d["opt"].slope), _span(d["c"]["best"]), _common.band(d["slope_c"]), labels[k])
         for k, d in ((k, data[k]) for k in MODELS)
     ]  # fmt: skip
     rows.append(("Loshchilov & Hutter", "", "", "+0.50", "", "−0.50", "decay ∝ m^(−1/2)"))
@@ -389,7 +386,7 @@ def _panel(ax: Any, d: dict, lam_theory: float, theory_label: str) -> None:
         (c["best"], c["low"], c["high"], "C1", d["slope_c"], "mean-loss c* = λ*/m"),
     ):
         ax.errorbar(m, best, yerr=(best - low, high - best), fmt="o", color=color, ms=4,
-                    capsize=2, label=f"{name}: slope {_band(s)}")  # fmt: skip
+                    capsize=2, label=f"{name}: slope {_common.band(s)}")  # fmt: skip
         centre = np.exp(np.log(best).mean())
         ax.fill_between(fx, centre * np.exp(s.low * lx), centre * np.exp(s.high * lx),
                         color=color, alpha=0.2, lw=0)  # fmt: skip

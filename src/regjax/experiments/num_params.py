@@ -282,17 +282,13 @@ def run(
     return Study("num_params", QUESTION, _answer(data), data, written)
 
 
-def _band(s: _common.Slope, digits: int = 2) -> str:
-    return f"{s.value:+.{digits}f} [{s.low:+.{digits}f}, {s.high:+.{digits}f}]"
-
-
 def _answer(data: dict[str, Any]) -> str:
     q, init, g, opt = data["question"], data["init"], data["grads"], data["optimal"]
     ex, pp, total = (opt["optimum"][k] for k in ("per_example", "per_param", "fixed_total"))
     ratio = opt["norm_ratio"].mean(0)
     return (
         f"The penalty at initialization is a sum over weights: it grows as "
-        f"n^{_band(init['slope'], 3)} for unit-variance weights "
+        f"n^{_common.band(init['slope'], 3)} for unit-variance weights "
         f"(n^{init['slope_glorot'].value:.2f} for Glorot-scaled MLPs, "
         f'n^{init["slope_per_param"].value:+.3f} under scale="per_param"), and with the '
         f"question's n = {N_Q:,}, λ = {LAM_Q} and unit-variance weights the cost starts at "
@@ -300,12 +296,13 @@ def _answer(data: dict[str, Any]) -> str:
         f"{q['penalty']:.2f} when m = {M_Q:,}. Yet each weight's pull λw_j/m is the same at "
         f"every n (relative spread {g['closed_rel_spread']:.0e}; per_param's λw_j/n falls "
         f"as 1/n), and in a Gaussian-prior linear model the test-optimal per-example λ does "
-        f"not track n (slope {_band(ex.slope)}, λ* = {ex.best.min():.3g}–{ex.best.max():.3g} "
+        f"not track n (slope {_common.band(ex.slope)}, "
+        f"λ* = {ex.best.min():.3g}–{ex.best.max():.3g} "
         f"against σ²/τ² = {SIGMA2 / TAU2:g}); nothing is crushed at λ = {LAM_Q} (‖ŵ‖ keeps "
         f"{ratio.min():.2%}–{ratio.max():.2%} of the unregularized fit's), while the "
-        f"per_param λ* has to grow as n^{_band(pp.slope)}. Dividing λ by n is wrong either "
+        f"per_param λ* has to grow as n^{_common.band(pp.slope)}. Dividing λ by n is wrong either "
         f"way: if the truth's total signal is fixed, the per-example λ* grows as "
-        f"n^{_band(total.slope)} instead."
+        f"n^{_common.band(total.slope)} instead."
     )
 
 
@@ -317,14 +314,16 @@ def _table(data: dict[str, Any]) -> Table:
         (f"35M weights: penalty λ/(2m)Σw², m = {M_Q}", f"{q['penalty']:.3f}",
          f"{q['expected_penalty']:.3f} ± {q['sd_penalty']:.3f}"),
         ("35M weights: cost at initialization", f"{q['cost']:.3f}", "≈ 50"),
-        ("slope log P₀ vs log n, unit variance", _band(init["slope"], 3), "1"),
-        ("slope log P₀ vs log n, Glorot (h, h, h)", _band(init["slope_glorot"], 3), "½"),
-        ("slope log P₀ vs log n, per_param", _band(init["slope_per_param"], 3), "0"),
+        ("slope log P₀ vs log n, unit variance", _common.band(init["slope"], 3), "1"),
+        ("slope log P₀ vs log n, Glorot (h, h, h)", _common.band(init["slope_glorot"], 3), "½"),
+        ("slope log P₀ vs log n, per_param", _common.band(init["slope_per_param"], 3), "0"),
         ("sampled vs exact E[P₀]: largest z-score", f"{np.abs(init['z']).max():.2f}", "< 4"),
         ("∂P/∂w₀ across n: max relative spread", f"{g['closed_rel_spread']:.1e}", "0"),
     ]  # fmt: skip
     for kind, theory in (("per_example", "0"), ("per_param", "1"), ("fixed_total", "1")):
-        rows.append((f"slope log λ* vs log n, {kind}", _band(opt["optimum"][kind].slope), theory))
+        rows.append(
+            (f"slope log λ* vs log n, {kind}", _common.band(opt["optimum"][kind].slope), theory)
+        )
     ratio = opt["norm_ratio"].mean(0)
     for k in np.unique(np.linspace(0, len(opt["sizes"]) - 1, 4).round().astype(int)):
         rows.append((f"n = {opt['sizes'][k]}: λ*, ‖ŵ(0.01)‖/‖ŵ(0)‖",
@@ -337,7 +336,7 @@ def _table(data: dict[str, Any]) -> Table:
 
 def _fit_line(ax: Any, x: np.ndarray, centre: np.ndarray, s: Any, color: str, label: str) -> None:
     """Measured points, the fitted power law through them and its 95% band."""
-    ax.plot(x, centre, "o", color=color, label=f"{label}: slope {_band(s)}")
+    ax.plot(x, centre, "o", color=color, label=f"{label}: slope {_common.band(s)}")
     fx = np.geomspace(x[0], x[-1], 50)
     c, lx = np.exp(np.log(centre).mean()), np.log(fx / np.exp(np.log(x).mean()))
     ax.fill_between(fx, c * np.exp(s.low * lx), c * np.exp(s.high * lx), color=color, alpha=0.2)

@@ -251,10 +251,6 @@ def run(
     return Study("weight_decay", QUESTION, _answer(same, grid, scale), result, written)
 
 
-def _band(s: _common.Slope) -> str:
-    return f"{s.value:+.2f} [{s.low:+.2f}, {s.high:+.2f}]"
-
-
 def _answer(same: dict, grid: dict, scale: dict) -> str:
     l2, w, etas, lams = grid["adam_l2"], grid["adamw"], grid["etas"], grid["lams"]
     s_l2, s_w, s_r, s_tau = l2["slope"], w["slope"], scale["slope_r"], scale["slope_tau"]
@@ -271,12 +267,13 @@ def _answer(same: dict, grid: dict, scale: dict) -> str:
         f"λ = {lams[l2['best'][1]]:.3g}) reaches test loss {l2['best_loss']:.4f} and the best "
         f"AdamW cell (η = {etas[w['best'][0]]:.2g}, r = {lams[w['best'][1]] / GRID_M:.3g}) "
         f"{w['best_loss']:.4f} (paired difference {d:+.4f} ± {se:.4f}), and the "
-        f"optimal decay hardly follows η: slope of log λ* vs log η {_band(s_l2)}, of log r* "
-        f"{_band(s_w)}, where Loshchilov & Hutter's decoupling predicts −1, so {verdict} is "
+        f"optimal decay hardly follows η: slope of log λ* vs log η {_common.band(s_l2)}, of log r* "
+        f"{_common.band(s_w)}, where Loshchilov & Hutter's decoupling predicts −1, so {verdict} is "
         f"what is decoupled from the learning rate here. Across m = {scale['sizes'][0]}–"
         f"{scale['sizes'][-1]} (η = {SCALE_ETA}, b = {BATCH}, {SCALE_EPOCHS} epochs) the "
         f"optimal AdamW r falls as m^{s_r.value:.2f} [{s_r.low:.2f}, {s_r.high:.2f}] and "
-        f"τ_epoch* stays within {tau.min():.2g}–{tau.max():.2g} epochs (slope {_band(s_tau)}): "
+        f"τ_epoch* stays within {tau.min():.2g}–{tau.max():.2g} epochs "
+        f"(slope {_common.band(s_tau)}): "
         f"Wang & Aitchison's constant timescale {held}."
     )
 
@@ -293,13 +290,13 @@ def _table(same: dict, grid: dict, scale: dict) -> Table:
         f"AdamW: best cell{edge['adamw']} | η = {etas[w['best'][0]]:.2g}, "
         f"r = {lams[w['best'][1]] / GRID_M:.3g}, loss {w['best_loss']:.4f} | ",
         "best AdamW − best Adam + L2 loss | {:+.4f} ± {:.4f} | ".format(*grid["adamw_minus_l2"]),
-        f"Adam + L2: slope log λ* vs log η | {_band(l2['slope'])} | 0 at convergence",
-        f"AdamW: slope log r* vs log η | {_band(w['slope'])} | 0 at convergence; L&H −1",
+        f"Adam + L2: slope log λ* vs log η | {_common.band(l2['slope'])} | 0 at convergence",
+        f"AdamW: slope log r* vs log η | {_common.band(w['slope'])} | 0 at convergence; L&H −1",
     ]
     for m, r, tau in zip(scale["sizes"], scale["r_star"], scale["tau_star"], strict=True):
         lines.append(f"AdamW m = {m}: r*, m·r*, τ_epoch* | {r:.3g}, {m * r:.3g}, {tau:.3g} | ")
-    lines.append(f"slope log r* vs log m | {_band(scale['slope_r'])} | W&A −1")
-    lines.append(f"slope log τ_epoch* vs log m | {_band(scale['slope_tau'])} | W&A 0")
+    lines.append(f"slope log r* vs log m | {_common.band(scale['slope_r'])} | W&A −1")
+    lines.append(f"slope log τ_epoch* vs log m | {_common.band(scale['slope_tau'])} | W&A 0")
     rows = tuple(tuple(line.split(" | ")) for line in lines)
     return Table(("quantity", "measured [95% band]", "theory / paper"), rows)
 
@@ -366,7 +363,7 @@ def _slope_panel(ax: Any, x: np.ndarray, reps: np.ndarray, s: Any, paper: float)
     fx, c = np.geomspace(x[0], x[-1], 50), np.exp(np.log(centre).mean())
     lx = np.log(fx / np.exp(np.log(x).mean()))
     ax.fill_between(fx, c * np.exp(s.low * lx), c * np.exp(s.high * lx), alpha=0.25, color="C0")
-    ax.plot(fx, c * np.exp(s.value * lx), "C0-", label=f"fit: slope {_band(s)}")
+    ax.plot(fx, c * np.exp(s.value * lx), "C0-", label=f"fit: slope {_common.band(s)}")
     ax.plot(fx, c * np.exp(paper * lx), "C3--", label=f"Wang & Aitchison: slope {paper:g}")
     ax.set_xlabel("training-set size m")
     ax.legend(fontsize=8)
