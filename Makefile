@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ lint: $(VENV)/.installed-test
 # one pytest worker per core, a test file to a worker (its study runs once)
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# Before a release: every hypothesis property (tests/test_properties.py and the others,
+# `-m hypothesis`) with 2000 fresh random cases each instead of make test's 25 (the
+# "fuzz" profile in tests/conftest.py; a test with its own max_examples keeps it),
+# one pytest worker per core.
+fuzz: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -n auto -m hypothesis tests
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

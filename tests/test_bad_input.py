@@ -12,9 +12,23 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
-from regjax import check_grad, closed_form, conventions, costs, losses, models, penalties
+from regjax import (
+    check_grad,
+    closed_form,
+    conventions,
+    costs,
+    losses,
+    models,
+    optimizers,
+    paths,
+    penalties,
+    selection,
+    solvers,
+    transforms,
+)
 
 M, N = 6, 3
 
@@ -135,10 +149,10 @@ def test_complex_or_string_lambda_is_a_type_error():
 # --- m and scale -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("m", [0, -3, 0.0, math.nan, math.inf])
+@pytest.mark.parametrize("m", [0, -3, 0.0, math.nan, math.inf, 2.5])
 @pytest.mark.parametrize("name", PENALTY_NAMES)
 def test_bad_m(name, m):
-    with pytest.raises(ValueError, match=r"^m must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"^m \(the number of training examples\) must be a pos"):
         _penalty_fns()[name](_glm(), 1.0, m=m)
 
 
@@ -169,10 +183,11 @@ def test_unknown_scale_penalty_and_l1_ratio_in_regularized():
         costs.regularized(data, penalty="elastic_net")
     with pytest.raises(ValueError, match="l1_ratio"):  # and the others refuse it
         costs.regularized(data, penalty="l2", l1_ratio=0.5)
-    for ratio in (-0.1, 1.5):
-        cost = costs.regularized(data, penalty="elastic_net", l1_ratio=ratio)
+    for ratio in (-0.1, 1.5):  # refused when the cost is built, not at its first call
         with pytest.raises(ValueError, match=r"l1_ratio must be in \[0, 1\]"):
-            cost(_glm(), _X(), _y(), 1.0)
+            costs.regularized(data, penalty="elastic_net", l1_ratio=ratio)
+    with pytest.raises(TypeError, match="data_cost must be a callable"):
+        costs.regularized("squared")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("ratio", [-0.1, 1.0001, 2.0, math.nan])
@@ -424,8 +439,10 @@ def test_conventions_needing_m_n_or_learning_rate(name, needs):
         conventions.convert_lambda(1.0, from_=name, to="mean_l2", **others)
     with pytest.raises(ValueError, match=f"{name}.* needs {needs}="):
         conventions.convert_lambda(1.0, from_="mean_l2", to=name, **others)
-    for bad in (0, -2, math.nan):
-        with pytest.raises(ValueError, match=f"^{needs} must be a finite number > 0"):
+    # m and n are counts (positive integers); η is a positive real
+    expected = "must be a finite number > 0" if needs == "learning_rate" else "must be a pos"
+    for bad in (0, -2, math.nan) + ((2.5,) if needs != "learning_rate" else ()):
+        with pytest.raises(ValueError, match=f"^{needs}.*{expected}"):
             conventions.convert_lambda(1.0, from_=name, to="mean_l2", **others, **{needs: bad})
 
 
@@ -444,7 +461,7 @@ def test_bad_convention_value(value):
 def test_bad_decay_arguments():
     with pytest.raises(ValueError, match="lam must be >= 0"):
         conventions.decay_factor(-1.0, m=10, learning_rate=0.1)
-    with pytest.raises(ValueError, match=r"^m must be"):
+    with pytest.raises(ValueError, match=r"^m \(the number of training examples\) must be"):
         conventions.decay_factor(1.0, m=0, learning_rate=0.1)
     with pytest.raises(ValueError, match=r"^learning_rate must be"):
         conventions.decay_factor(1.0, m=10, learning_rate=-0.1)
@@ -479,3 +496,229 @@ def test_traced_lambda_does_not_raise_and_matches_eager(x64):
     # penalties with a traced λ and a traced m
     p = jax.jit(lambda lam, m: penalties.l2(params, lam, m=m))(lam, 4.0)
     assert float(p) == pytest.approx(lam / 8 * 5.25, rel=1e-14)
+
+
+# --- m is a count: a positive integer scalar, wherever it is the number of examples ----
+
+M_TAKERS = {
+    "penalties.l2": lambda m: penalties.l2(_glm(), 1.0, m=m),
+    "penalties.l1": lambda m: penalties.l1(_glm(), 1.0, m=m),
+    "closed_form.l2_grad": lambda m: closed_form.l2_grad(_glm(), 1.0, m=m)["w"],
+    "transforms.add_l2_gradient": lambda m: transforms.add_l2_gradient(1.0, m=m),
+    "transforms.prox_l1": lambda m: transforms.prox_l1(1.0, m=m, learning_rate=0.1),
+    "optimizers.adam_l2": lambda m: optimizers.adam_l2(0.1, 1.0, m=m),
+    "convert_lambda": lambda m: conventions.convert_lambda(1.0, from_="ng", to="mean_l2", m=m),
+    "decay_factor": lambda m: conventions.decay_factor(1.0, m=m, learning_rate=0.1),
+    "solvers.minibatch_cost": lambda m: solvers.minibatch_cost(
+        costs.linear_regression, _glm(), _X(), _y(), lam=1.0, m=m
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(M_TAKERS))
+@pytest.mark.parametrize(
+    ("m", "error", "match"),
+    [
+        (7.5, ValueError, r"^m \(the .*\) must be a positive integer, got 7.5"),
+        ("6", TypeError, r"^m must be a positive integer \(the .*\), got '6'"),
+        (True, TypeError, r"^m must be a positive integer"),
+        (0, ValueError, r"^m \(the .*\) must be a positive integer, got 0"),
+    ],
+)
+def test_m_must_be_a_positive_integer_scalar(name, m, error, match):
+    """Before, a fractional m was used as is, and an array m gave an array 'penalty'."""
+    with pytest.raises(error, match=match):
+        M_TAKERS[name](m)
+
+
+@pytest.mark.parametrize("name", list(M_TAKERS))
+def test_an_array_m_is_refused_where_it_would_make_an_array_penalty(name):
+    """An array of m is refused by the penalties, transforms and solvers (before, l2 gave
+    an array 'penalty'); the conversions map over it, each m a positive integer."""
+    if name in ("convert_lambda", "decay_factor"):
+        got = np.asarray(M_TAKERS[name](np.array([5, 10])))
+        np.testing.assert_allclose(got, [M_TAKERS[name](5), M_TAKERS[name](10)], rtol=1e-6)
+        with pytest.raises(ValueError, match=r"^m \(the .*\) must be a positive integer"):
+            M_TAKERS[name](np.array([5.0, 7.5]))
+        return
+    with pytest.raises(ValueError, match=r"^m must be a scalar \(a positive integer"):
+        M_TAKERS[name](np.array([6.0, 8.0]))
+
+
+@pytest.mark.parametrize("name", list(M_TAKERS))
+def test_an_integral_float_m_is_the_same_count(name):
+    a, b = M_TAKERS[name](6), M_TAKERS[name](np.float64(6.0))
+    if callable(getattr(a, "init", None)):  # a transform: compare one update
+        params = {"w": jnp.array([1.0, -2.0]), "b": jnp.array(0.5)}
+        with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes int and float
+            a, b = (t.update(params, t.init(params), params)[0] for t in (a, b))
+    jax.tree.map(lambda u, v: np.testing.assert_array_equal(np.asarray(u), np.asarray(v)), a, b)
+
+
+def test_batch_size_and_n_are_counts_too():
+    with pytest.raises(ValueError, match=r"^n \(the number of penalized weights\) must be a pos"):
+        conventions.convert_lambda(1.0, from_="per_param", to="mean_l2", n=2.5)
+    with pytest.raises(ValueError, match=r"^batch_size \(the minibatch size\) must be a pos"):
+        conventions.decay_timescale(1.0, m=10, learning_rate=0.1, batch_size=2.5, unit="epochs")
+    with pytest.raises(ValueError, match=r"the batch has 6 rows, more than the training set's"):
+        solvers.minibatch_cost(costs.linear_regression, _glm(), _X(), _y(), lam=1.0, m=4)
+
+
+# --- l1_ratio and λ grids: numbers, not strings or arrays ------------------------------
+
+L1_RATIO_TAKERS = {
+    "penalties.elastic_net": lambda r: penalties.elastic_net(_glm(), 1.0, l1_ratio=r, m=M),
+    "costs.regularized": lambda r: costs.regularized(
+        lambda p, X, y: losses.squared_error(models.linear(p, X), y),
+        penalty="elastic_net",
+        l1_ratio=r,
+    ),
+    "transforms.prox_elastic_net": lambda r: transforms.prox_elastic_net(
+        1.0, l1_ratio=r, m=M, learning_rate=0.1
+    ),
+    "paths.linear": lambda r: paths.linear(_X(), _y(), jnp.ones(2), l1_ratio=r),
+    "paths.logistic": lambda r: paths.logistic(_X(), _labels(), jnp.ones(2), l1_ratio=r),
+    "paths.softmax": lambda r: paths.softmax(
+        _X(), jnp.array([0, 1, 2, 0, 1, 2]), jnp.ones(2), l1_ratio=r
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(L1_RATIO_TAKERS))
+@pytest.mark.parametrize(
+    ("ratio", "error", "match"),
+    [
+        ("0.5", TypeError, r"^l1_ratio must be a number in \[0, 1\], got '0.5'"),
+        (np.array([0.2, 0.5]), ValueError, r"^l1_ratio must be a scalar .*got shape \(2,\)"),
+        ([0.5], TypeError, r"^l1_ratio must be a number in \[0, 1\], got \[0.5\]"),
+        (True, TypeError, r"^l1_ratio must be a number in \[0, 1\], got True"),
+        (None, TypeError, r"^l1_ratio must be a number|l1_ratio must be given"),
+    ],
+)
+def test_l1_ratio_must_be_a_real_scalar(name, ratio, error, match):
+    """Before, paths.linear(l1_ratio="0.5") ran (float("0.5")), and an array gave
+    'only 0-dimensional arrays can be converted to Python scalars'."""
+    expected = ValueError if name == "costs.regularized" and ratio is None else error
+    with pytest.raises(expected, match=match):
+        L1_RATIO_TAKERS[name](ratio)
+
+
+GRID_TAKERS = {
+    "paths.ridge": lambda g: paths.ridge(_X(), _y(), g),
+    "paths.logistic": lambda g: paths.logistic(_X(), _labels(), g),
+    "closed_form.ridge_path": lambda g: closed_form.ridge_path(_X(), _y(), g),
+    "sweep": lambda g: selection.sweep(lambda lam: lam, g),
+    "cross_validate": lambda g: selection.cross_validate(
+        lambda lam, X, y: closed_form.ridge_solution(X, y, lam),
+        lambda p, X, y: jnp.mean(X @ p["w"] - y),
+        _X(),
+        _y(),
+        g,
+        folds=2,
+        key=jax.random.key(0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(GRID_TAKERS))
+@pytest.mark.parametrize(
+    ("grid", "match"),
+    [
+        (["0.1", "1"], r"^lams must be a real number, got dtype <U"),
+        ("1.0", r"^lams must be a real number, got dtype <U3"),
+        (
+            [[1.0], [2.0, 3.0]],
+            r"^lams must be a 1-D array of numbers, got \[\[1.0\], \[2.0, 3.0\]\]",
+        ),
+        ([1.0, None], r"^lams must be a 1-D array of numbers"),
+    ],
+)
+def test_string_or_ragged_lambda_grids_are_type_errors_naming_lams(name, grid, match):
+    """Before: "Value '1' with dtype <U1 is not a valid JAX array type", or numpy's
+    "inhomogeneous shape"."""
+    with pytest.raises(TypeError, match=match):
+        GRID_TAKERS[name](grid)
+
+
+# --- parameters must be finite; learning rates and keys --------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: penalties.l2(p, 1.0, m=M),
+        lambda p: penalties.elastic_net(p, 1.0, l1_ratio=0.5, m=M),
+        lambda p: costs.linear_regression(p, _X(), _y(), 1.0),
+        lambda p: costs.logistic_regression(p, _X(), _labels(), 1.0),
+        lambda p: closed_form.l2_grad(p, 1.0, m=M),
+        lambda p: closed_form.linear_regression_grad(p, _X(), _y(), 1.0),
+        lambda p: closed_form.logistic_regression_grad(p, _X(), _labels(), 1.0),
+        lambda p: models.linear(p, _X()),
+        lambda p: models.logistic(p, _X()),
+    ],
+)
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_params_are_refused_naming_the_leaf(call, bad):
+    """A diverged fit's NaN parameters: an error naming the leaf, not a NaN cost."""
+    params = {"w": jnp.array([0.5, bad, 2.0]), "b": jnp.array(0.1)}
+    with pytest.raises(ValueError, match=r"^params\['w'\] holds non-finite values"):
+        call(params)
+
+
+def test_non_finite_network_params_are_refused_naming_the_leaf():
+    net = _net()
+    net[1]["W"] = net[1]["W"].at[0, 0].set(math.nan)
+    with pytest.raises(ValueError, match=r"^params\[1\]\['W'\] holds non-finite values"):
+        models.mlp(net, _X())
+
+
+_NEGATIVE = optax.linear_schedule(0.1, -0.1, 100)
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        lambda lr: solvers.gradient_descent(
+            costs.linear_regression, _glm(), _X(), _y(), lam=1.0, learning_rate=lr
+        ),
+        lambda lr: solvers.sgd(
+            costs.linear_regression,
+            _glm(),
+            _X(),
+            _y(),
+            lam=1.0,
+            learning_rate=lr,
+            batch_size=2,
+            epochs=1,
+            key=jax.random.key(0),
+        ),
+    ],
+    ids=["gradient_descent", "sgd"],
+)
+@pytest.mark.parametrize(
+    ("lr", "match"),
+    [
+        (-0.1, r"^learning_rate must be >= 0"),
+        (0.0, r"^learning_rate must be > 0"),
+        (math.nan, r"^learning_rate must be finite"),
+        (_NEGATIVE, r"^learning_rate must be a schedule of finite values >= 0"),
+    ],
+)
+def test_solvers_refuse_a_bad_learning_rate_like_the_optimizers(fit, lr, match):
+    """Before, gradient_descent and sgd ran with a negative η (gradient ascent) or NaN."""
+    with pytest.raises(ValueError, match=match):
+        fit(lr)
+
+
+def test_keys_must_be_jax_random_keys():
+    with pytest.raises(TypeError, match=r"^key must be a jax.random key"):
+        solvers.sgd(costs.linear_regression, _glm(), _X(), _y(), lam=1.0, learning_rate=0.1,
+                    batch_size=2, epochs=1, key=0)  # fmt: skip
+    with pytest.raises(TypeError, match=r"^key must be a jax.random key"):
+        selection.fold_rows(np.array([1, 2]), M, 2)
+    selection.fold_rows(jax.random.PRNGKey(0), M, 2)  # a raw uint32 key is a key too
+
+
+def test_path_mask_regex_and_data_cost_type():
+    with pytest.raises(ValueError, match=r"^predicate '\(' is not a regular expression"):
+        penalties.path_mask("(")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 
 import jax.numpy as jnp
 import numpy as np
@@ -78,16 +79,17 @@ def test_best_lambda_of_the_path_minimizes_validation_loss(x64):
 
 
 def test_cli_sweep_quick_prints_a_table_and_writes_figures(tmp_path, capsys):
-    assert cli.main(["sweep", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
+    out_dir = tmp_path / "new" / "figures"  # --out that does not exist yet is created
+    assert cli.main(["sweep", "--quick", "--quiet", "--out", str(out_dir)]) == 0
     out = capsys.readouterr().out
     assert "breast_cancer" in out and "val loss" in out and "chosen λ" in out
     assert "best" in out
-    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    pngs = sorted(p.name for p in out_dir.glob("*.png"))
     assert pngs == [
         "breast_cancer_logistic_l2_path.png",
         "breast_cancer_logistic_l2_validation.png",
     ]
-    assert all((tmp_path / p).read_bytes()[:8] == PNG_MAGIC for p in pngs)
+    assert all((out_dir / p).read_bytes()[:8] == PNG_MAGIC for p in pngs)
 
 
 def test_cli_sweep_progress_goes_to_stderr(tmp_path, capsys):
@@ -115,6 +117,22 @@ def test_cli_sweep_elastic_net_prints_a_table_with_a_chosen_column(capsys):
     assert "elastic_net" in captured.out and "ρ = 0.5" in captured.out
     assert "chosen λ" in captured.out
     assert captured.err == ""  # --quiet: no progress bar
+
+
+def test_cli_sweep_tune_reports_the_tuned_lambda_next_to_the_grids_best(capsys):
+    """The hypergradient's λ minimizes the same CV loss: never above the grid's best."""
+    assert cli.main(["sweep", "--quick", "--quiet", "--no-figures", "--tune"]) == 0
+    out = capsys.readouterr().out
+    found = re.search(
+        r"tuned λ = (\S+): CV loss (\S+) after (\d+) evaluations \((\d+) fits; [^)]*\); "
+        r"the grid's best λ = (\S+): CV loss (\S+) \((\d+) fits\)",
+        out,
+    )
+    assert found, out
+    tuned_loss, grid_loss = float(found[2]), float(found[6])
+    assert tuned_loss <= grid_loss * (1 + 1e-5)  # 6 printed digits
+    assert int(found[4]) == 3 * int(found[3])  # --quick: 3 folds per evaluation
+    assert int(found[7]) == 8 * 3  # --quick: 8 λ × 3 folds
 
 
 # --- check and convert ------------------------------------------------------------------
@@ -225,24 +243,36 @@ def test_convert_C_zero_is_infinite_strength(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["1", "--from", "pytorch", "--to", "ng", "--m", "10"], r"from_ must be one of.*'pytorch'"),
-        (["1", "--from", "ng", "--to", "glmnet", "--m", "10"], r"to must be one of.*'glmnet'"),
-        (["1", "--from", "ng", "--to", "mean_l2"], r"'ng' needs m="),
-        (["1", "--from", "mean_l2", "--to", "sklearn_ridge_alpha"], r"needs m="),
-        (["1", "--from", "ng", "--to", "all"], r"needs m="),
-        (["1", "--from", "mean_l2", "--to", "per_param"], r"needs n="),
-        (["1", "--from", "decoupled_independent", "--to", "mean_l2"], r"needs learning_rate="),
-        (["1", "--from", "ng", "--to", "mean_l2", "--m", "0"], r"m must be a finite number > 0"),
-        (["-1", "--from", "ng", "--to", "mean_l2", "--m", "10"], r"value must be >= 0"),
-        (["nan", "--from", "ng", "--to", "mean_l2", "--m", "10"], r"value must be finite"),
+        (
+            ["1", "--from", "pytorch", "--to", "ng", "--m", "10"],
+            r": --from must be one of.*'pytorch'",
+        ),
+        (["1", "--from", "ng", "--to", "glmnet", "--m", "10"], r": --to must be one of.*'glmnet'"),
+        (["1", "--from", "ng", "--to", "mean_l2"], r"'ng' needs --m$"),
+        (["1", "--from", "mean_l2", "--to", "sklearn_ridge_alpha"], r"needs --m$"),
+        (["1", "--from", "ng", "--to", "all"], r"needs --m$"),
+        (["1", "--from", "mean_l2", "--to", "per_param"], r"needs --n$"),
+        (["1", "--from", "decoupled_independent", "--to", "mean_l2"], r"needs --lr$"),
+        (
+            ["1", "--from", "ng", "--to", "mean_l2", "--m", "0"],
+            r": --m .* must be a positive integer",
+        ),
+        (
+            ["1", "--from", "mean_l2", "--to", "per_param", "--n", "0"],
+            r": --n .* must be a positive",
+        ),
+        (["1", "--from", "decoupled_independent", "--to", "ng", "--lr", "-1"], r": --lr must be"),
+        (["-1", "--from", "ng", "--to", "mean_l2", "--m", "10"], r": VALUE must be >= 0"),
+        (["nan", "--from", "ng", "--to", "mean_l2", "--m", "10"], r": VALUE must be finite"),
     ],
 )
 def test_convert_errors_exit_2_with_a_message(capsys, argv, message):
+    """The message names the flag the user typed (--m, VALUE), not the library's m=."""
     assert cli.main(["convert", *argv]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("regjax convert: ")
-    assert re.search(message, captured.err), captured.err
+    assert re.search(message, captured.err.strip()), captured.err
 
 
 # --- experiment ---------------------------------------------------------------------------
@@ -309,6 +339,52 @@ def test_experiment_errors_exit_2_naming_the_argument(capsys, argv, message):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("regjax experiment: ")
     assert re.search(message, captured.err), captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sweep", "--min-ratio", "0"], r"--min-ratio must be in \(0, 1\), got 0.0"),
+        (["sweep", "--num", "1"], r"--num must be an int >= 2, got 1"),
+        (["sweep", "--folds", "1"], r"--folds must be an int in \[2, \d+\], got 1"),
+        (
+            ["sweep", "--penalty", "elastic_net", "--l1-ratio", "2"],
+            r"--l1-ratio must be in \[0, 1\]",
+        ),
+        (["check", "--lam", "-1"], r"--lam must be >= 0"),
+        (["check", "--lam", "nan"], r"--lam must be finite"),
+    ],
+)
+def test_bad_values_exit_2_naming_the_flag_before_any_work(capsys, argv, message):
+    assert cli.main([*argv, "--quiet", "--no-figures"] if argv[0] == "sweep" else argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"regjax {argv[0]}: ")
+    assert re.search(message, captured.err), captured.err
+
+
+@pytest.mark.parametrize(
+    "command", [["sweep", "--quick"], ["experiment", "divide_by_m", "--quick"]]
+)
+@pytest.mark.parametrize("where", ["file", "under_a_file"])
+def test_out_that_cannot_be_written_exits_2_before_computing(tmp_path, capsys, command, where):
+    """A file, or a directory under a file: refused at once, naming --out (the sweep
+    would otherwise run to the end and fail with a traceback on its figures)."""
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a directory")
+    out = blocker if where == "file" else blocker / "figures"
+    start = time.perf_counter()
+    assert cli.main([*command, "--quiet", "--out", str(out)]) == 2
+    assert time.perf_counter() - start < 1.0  # nothing was computed
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.search(r"--out '.*taken.*' (is a file|cannot be created)", captured.err), captured.err
+
+
+def test_out_is_not_checked_when_nothing_is_written(tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a directory")
+    assert cli.main(["experiment", "--list", "--out", str(blocker)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(regjax.experiments.names())
 
 
 @pytest.mark.parametrize(
@@ -389,4 +465,4 @@ def test_python_m_regjax_convert():
         check=False,
     )
     assert bad.returncode == 2
-    assert "needs m=" in bad.stderr
+    assert "needs --m" in bad.stderr

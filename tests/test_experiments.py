@@ -68,3 +68,12 @@ def test_the_readme_gallery_shows_every_study_with_its_command(name):
     assert figures, f"the README gallery has no figure of {name}"
     assert all((root / figure).read_bytes()[:8] == PNG_MAGIC for figure in figures)
     assert f"`regjax experiment {name} --out notebooks/figures`" in readme
+
+
+def test_an_out_that_cannot_be_written_fails_before_the_study_runs(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match=r"^out .*cannot be created"):
+        rj.experiments.run("divide_by_m", quick=True, out=blocker / "figures")
+    with pytest.raises(ValueError, match=r"^out .*is a file"):
+        rj.experiments.run("divide_by_m", quick=True, out=blocker)

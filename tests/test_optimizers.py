@@ -7,9 +7,12 @@ transforms they are built from are in test_transforms.py.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import optax
+import pytest
 from _helpers import (
     ETA,
     LAM,
@@ -88,3 +91,65 @@ def test_adam_l2_and_adamw_match_optax_and_differ(x64):
     rel = float(jnp.linalg.norm(adam_l2["w"] - adamw["w"]) / jnp.linalg.norm(adam_l2["w"]))
     assert rel > 0.5
     assert float(jnp.linalg.norm(adamw["w"])) > 2 * float(jnp.linalg.norm(adam_l2["w"]))
+
+
+# ------------------------------------------------------------ bad hyperparameters
+
+_NAMED = {
+    "sgd_l2": lambda lr, **kw: optimizers.sgd_l2(lr, 1.0, m=10, **kw),
+    "sgdw": lambda lr, **kw: optimizers.sgdw(lr, 0.1, **kw),
+    "sgdw_independent": lambda lr, **kw: optimizers.sgdw(lr, 0.1, lr_scaled=False, **kw),
+    "adam_l2": lambda lr, **kw: optimizers.adam_l2(lr, 1.0, m=10, **kw),
+    "adamw": lambda lr, **kw: optimizers.adamw(lr, 0.1, **kw),
+    "adamw_independent": lambda lr, **kw: optimizers.adamw(lr, 0.1, lr_scaled=False, **kw),
+}
+
+
+@pytest.mark.parametrize("name", list(_NAMED))
+@pytest.mark.parametrize(
+    ("lr", "error", "match"),
+    [
+        (-0.1, ValueError, r"^learning_rate must be >= 0, got -0.1"),
+        (0.0, ValueError, r"^learning_rate must be > 0"),
+        (math.nan, ValueError, r"^learning_rate must be finite"),
+        ("0.1", TypeError, r"^learning_rate must be a real number"),
+        (jnp.array([0.1, 0.2]), ValueError, r"^learning_rate must be a scalar or a schedule"),
+        (
+            optax.linear_schedule(0.1, -0.1, 100),  # negative after step 50
+            ValueError,
+            r"^learning_rate must be a schedule of finite values >= 0; learning_rate\(100\) = -0.1",
+        ),
+    ],
+)
+def test_every_optimizer_refuses_a_bad_learning_rate_alike(name, lr, error, match):
+    """Every named optimizer refuses the same learning rates with the same message
+    (before: sgd_l2, adam_l2 and the independent AdamW/SGDW took a negative η, 0 or NaN)."""
+    with pytest.raises(error, match=match):
+        _NAMED[name](lr)
+
+
+@pytest.mark.parametrize("name", list(_NAMED))
+def test_a_schedule_that_decays_to_zero_is_accepted(name):
+    params = {"w": jnp.ones(2)}
+    opt = _NAMED[name](optax.cosine_decay_schedule(0.1, 100))  # ends at exactly 0
+    with jax.numpy_dtype_promotion("standard"):  # optax's schedules mix int and float
+        updates, _ = opt.update({"w": jnp.zeros(2)}, opt.init(params), params)
+    assert bool(jnp.all(jnp.isfinite(updates["w"])))
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: optimizers.sgd_l2(0.1, 1.0, m=10, momentum=-0.5), r"momentum must be in \[0, 1\)"),
+        (lambda: optimizers.sgdw(0.1, 0.1, momentum=1.0), r"momentum must be in \[0, 1\)"),
+        (lambda: optimizers.adam_l2(0.1, 1.0, m=10, b1=1.0), r"b1 must be in \[0, 1\)"),
+        (lambda: optimizers.adamw(0.1, 0.1, b2=1.0), r"b2 must be in \[0, 1\)"),  # 1 − b2ᵗ = 0
+        (lambda: optimizers.adamw(0.1, 0.1, eps=-1e-8), r"eps must be >= 0"),
+        (lambda: optimizers.sgd_l2(0.1, 1.0, m=2.5), r"m \(the number of .*\) must be a pos"),
+        (lambda: optimizers.adam_l2(0.1, -1.0, m=10), r"lam must be >= 0"),
+        (lambda: optimizers.sgdw(0.1, -0.1), r"rate must be >= 0"),
+    ],
+)
+def test_bad_momentum_adam_constants_m_and_strengths(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -274,3 +274,97 @@ def test_one_standard_error_rule():
     assert one_standard_error(lams, [np.nan, 0.4, np.inf, 0.9], std, 4) == (1.0, 1.0)
     with pytest.raises(ValueError, match="non-finite"):
         one_standard_error([1.0], [np.nan], [0.0], 2)
+
+
+# --- bad input and diverged lanes ------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["linear", "logistic"])
+def test_lambda_grid_refuses_a_y_with_nan_naming_y(model):
+    """Before, model='linear' returned an all-NaN grid."""
+    d = data.make_classification(20, 2)
+    y = np.where(np.arange(20) == 3, np.nan, d.y)
+    with pytest.raises(ValueError, match=r"^y holds non-finite values"):
+        rj.lambda_grid(d.X, y, model=model)
+    with pytest.raises(ValueError, match=r"^X holds non-finite values"):
+        rj.lambda_grid(np.where(d.X == d.X[0, 0], np.inf, d.X), d.y, model=model)
+
+
+def test_cross_validate_warns_naming_a_diverged_lambda_which_is_never_chosen(x64):
+    """A fit that is NaN at λ = 1 in every fold: a DivergedLanesWarning (a
+    ConvergenceWarning) names λ = 1.0; its mean score is NaN and the best λ is another."""
+    d = data.make_regression(30, 2, seed=2)
+
+    def fit(lam, X, y):
+        params = closed_form.ridge_solution(X, y, lam)
+        return {"w": params["w"] * jnp.where(lam == 1.0, jnp.nan, 1.0), "b": params["b"]}
+
+    lams = jnp.array([0.5, 1.0, 2.0])
+    with pytest.warns(DivergedLanesWarning, match=r"1 of 3 λ diverged.*never chosen: λ = \[1.0\]"):
+        cv = rj.cross_validate(fit, _mse, d.X, d.y, lams, folds=3, key=jax.random.key(0))
+    assert issubclass(DivergedLanesWarning, paths.ConvergenceWarning)
+    assert np.isnan(cv.val_mean[1]) and np.isfinite(cv.val_mean[[0, 2]]).all()
+    assert cv.best_lam in (0.5, 2.0) and cv.lam_1se in (0.5, 2.0)
+
+
+def test_cross_validate_warns_naming_a_lambda_whose_score_is_not_finite(x64):
+    d = data.make_regression(30, 2, seed=2)
+
+    def fit(lam, X, y):  # finite parameters, 1e200 times too large at λ = 1
+        params = closed_form.ridge_solution(X, y, lam)
+        return {"w": params["w"] * jnp.where(lam == 1.0, 1e200, 1.0), "b": params["b"]}
+
+    lams = jnp.array([0.5, 1.0])  # at λ = 1 the squared error overflows to inf
+    with pytest.warns(DivergedLanesWarning, match=r"1 of 2 λ .* scores.*λ = \[1.0\]"):
+        cv = rj.cross_validate(fit, _mse, d.X, d.y, lams, folds=3, key=jax.random.key(0))
+    assert cv.best_lam == 0.5
+
+
+@pytest.mark.parametrize(
+    ("devices", "error", "match"),
+    [
+        ("no_such_platform", ValueError, r"devices='no_such_platform' names no platform"),
+        (0, ValueError, r"devices must be None, an int in \[1, \d+\]"),
+        (True, ValueError, r"devices must be None, an int"),
+        (["cpu"], ValueError, r"devices must be .* got \['cpu'\]"),
+        ([], ValueError, r"devices must be .* non-empty list"),
+        (3.5, ValueError, r"devices must be"),
+    ],
+)
+def test_sweep_refuses_bad_devices_naming_them(devices, error, match):
+    with pytest.raises(error, match=match):
+        rj.sweep(lambda lam: lam, jnp.ones(2), devices=devices)
+
+
+def test_sweep_takes_a_platform_name_or_a_device():
+    """devices="cpu" means this process's CPU devices (before: an AttributeError)."""
+    fit = lambda lam: {"w": 2 * lam}  # noqa: E731
+    grid = jnp.array([1.0, 3.0])
+    for devices in ("cpu", jax.devices("cpu")[0], jax.devices("cpu")[:1]):
+        np.testing.assert_array_equal(rj.sweep(fit, grid, devices=devices)["w"], [2.0, 6.0])
+
+
+def test_cross_validate_and_fold_rows_bad_input():
+    d = data.make_regression(12, 2)
+    with pytest.raises(TypeError, match=r"key must be a jax.random key"):
+        rj.cross_validate(_ridge_fit, _mse, d.X, d.y, jnp.ones(2), key=0)
+    with pytest.raises(ValueError, match=r"score must return a scalar, got \[\(8,\)\]"):
+        rj.cross_validate(
+            _ridge_fit, lambda p, X, y: X @ p["w"] - y, d.X, d.y, jnp.ones(2), folds=3,
+            key=jax.random.key(0),
+        )  # fmt: skip
+    with pytest.raises(TypeError, match=r"fit must be a callable"):
+        rj.sweep("ridge", jnp.ones(2))
+    with pytest.raises(ValueError, match=r"m must be an int >= 2"):
+        rj.selection.fold_rows(jax.random.key(0), 1, 2)
+
+
+def test_one_standard_error_bad_input():
+    with pytest.raises(ValueError, match=r"folds must be an int >= 2, got 1"):
+        one_standard_error([1.0, 2.0], [0.1, 0.2], [0.0, 0.0], 1)
+    with pytest.raises(ValueError, match=r"must have the shape of lams \(3,\)"):
+        one_standard_error([1.0, 2.0, 3.0], [0.1, 0.2], [0.0, 0.0], 4)
+    with pytest.raises(ValueError, match=r"lams must be finite"):
+        one_standard_error([np.nan, 2.0], [0.1, 0.2], [0.0, 0.0], 4)
+    with pytest.raises(ValueError, match=r"val_std at the best λ = 1.0 must be finite"):
+        one_standard_error([1.0, 2.0], [0.1, 0.2], [np.nan, 0.0], 4)

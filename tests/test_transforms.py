@@ -435,13 +435,43 @@ def _tree():
     return {"w": jnp.ones(3), "b": jnp.zeros(())}
 
 
+_NEGATIVE = optax.linear_schedule(1.0, -1.0, 100)  # goes negative after step 50
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
         (lambda: transforms.add_l2_gradient(-1.0, m=10), "lam must be >= 0"),
         (lambda: transforms.add_l2_gradient(float("nan"), m=10), "lam must be finite"),
         (lambda: transforms.add_l2_gradient(jnp.ones(3), m=10), "lam must be a scalar"),
-        (lambda: transforms.add_l2_gradient(1.0, m=0), "m must be"),
+        (lambda: transforms.add_l2_gradient(1.0, m=0), "m .the number of training.* must be"),
+        (lambda: transforms.add_l2_gradient(1.0, m=2.5), "m .* must be a positive integer"),
+        (lambda: transforms.add_l2_gradient(1.0, m=jnp.ones(2)), "m must be a scalar"),
+        (
+            lambda: transforms.add_l2_gradient(_NEGATIVE, m=10),
+            r"lam must be a schedule.*lam\(100\)",
+        ),
+        (
+            lambda: transforms.decoupled_weight_decay(0.1, learning_rate=0.0),
+            "learning_rate must be > 0",
+        ),
+        (
+            lambda: transforms.decoupled_weight_decay(0.1, learning_rate=_NEGATIVE),
+            r"learning_rate must be a schedule of finite values >= 0; learning_rate\(100\) = -1",
+        ),
+        (
+            lambda: transforms.decoupled_weight_decay(_NEGATIVE, lr_scaled=False),
+            "rate must be a sch",
+        ),
+        (lambda: transforms.prox_l1(1.0, m=10, learning_rate=-0.1), "learning_rate must be >= 0"),
+        (lambda: transforms.prox_l1(1.0, m=10, learning_rate=_NEGATIVE), "learning_rate must be a"),
+        (lambda: transforms.decay_toward(_tree(), _NEGATIVE), "rate must be a schedule"),
+        (
+            lambda: transforms.prox_elastic_net(
+                1.0, l1_ratio=jnp.ones(2) / 2, m=10, learning_rate=0.1
+            ),
+            r"l1_ratio must be a scalar",
+        ),
         (lambda: transforms.add_l2_gradient(1.0, m=None), "m .the number of training"),
         (lambda: transforms.decoupled_weight_decay(-0.1, learning_rate=0.1), "rate must be"),
         (lambda: transforms.decoupled_weight_decay(0.1), "learning_rate is required"),
@@ -451,7 +481,7 @@ def _tree():
         ),
         (lambda: transforms.prox_l1(-1.0, m=10, learning_rate=0.1), "lam must be"),
         (lambda: transforms.prox_l1(1.0, m=10, learning_rate=None), "learning_rate is required"),
-        (lambda: transforms.prox_l1(1.0, m=-3, learning_rate=0.1), "m must be"),
+        (lambda: transforms.prox_l1(1.0, m=-3, learning_rate=0.1), "m .* must be"),
         (
             lambda: transforms.prox_elastic_net(1.0, l1_ratio=1.5, m=10, learning_rate=0.1),
             "l1_ratio",
@@ -470,6 +500,21 @@ def test_bad_types():
         transforms.decoupled_weight_decay(0.1, lr_scaled="no")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="lam must be a real number"):
         transforms.add_l2_gradient("big", m=10)
+    with pytest.raises(TypeError, match="l1_ratio must be a number in"):
+        transforms.prox_elastic_net(1.0, l1_ratio="0.5", m=10, learning_rate=0.1)
+    with pytest.raises(TypeError, match="m must be a positive integer"):
+        transforms.prox_l1(1.0, m="10", learning_rate=0.1)
+    with pytest.raises(TypeError, match=r"rate is callable.*rate\(0\) raised"):
+        transforms.decay_toward(_tree(), lambda params: params["w"])  # a mask, not a schedule
+
+
+def test_schedules_that_stay_at_or_above_zero_are_accepted():
+    decay_to_zero = optax.cosine_decay_schedule(0.1, 1000)  # ends at exactly 0
+    tx = transforms.decoupled_weight_decay(decay_to_zero, learning_rate=decay_to_zero)
+    params = _tree()
+    with jax.numpy_dtype_promotion("standard"):  # optax's schedules mix int and float
+        updates, _ = tx.update(jax.tree.map(jnp.zeros_like, params), tx.init(params), params)
+    np.testing.assert_allclose(updates["w"], -0.1 * 0.1 * np.ones(3), rtol=1e-6)  # −η₀·r₀·w
 
 
 ALL = {

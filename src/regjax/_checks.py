@@ -8,7 +8,9 @@ expected.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -25,8 +27,10 @@ def is_concrete(x: Any) -> bool:
 
 
 def _real(value: np.ndarray, name: str) -> None:
-    if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
-        raise TypeError(f"{name} must be a real number, got dtype {value.dtype}")
+    """An integer or real floating dtype (bfloat16 included), not bool or complex."""
+    dtype = value.dtype
+    if not (jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating)):
+        raise TypeError(f"{name} must be a real number, got dtype {dtype}")
 
 
 def check_lam(lam: Lam, name: str = "lam") -> None:
@@ -47,6 +51,18 @@ def as_grid(lams: ArrayLike, name: str = "lams") -> jax.Array:
 
     The one place a grid is validated (paths, sweeps, cross-validation, closed forms).
     """
+    if not isinstance(lams, jax.Array):  # a list of strings or a ragged list, plainly
+        try:
+            host = np.asarray(lams)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be a 1-D array of numbers, got {lams!r}") from err
+        if host.dtype == object:
+            raise TypeError(f"{name} must be a 1-D array of numbers, got {lams!r}")
+        _real(host, name)
+        check_lam(host, name)  # before the cast, which could round -1e-300 to -0.0
+        target = jax.dtypes.canonicalize_dtype(host.dtype if host.dtype.kind == "f" else float)
+        if host.size and np.max(host) > float(jnp.finfo(target).max):
+            raise ValueError(f"{name} must fit in {target}, got a value of {np.max(host):g}")
     grid = jnp.asarray(lams)
     if grid.ndim != 1 or grid.shape[0] == 0:
         raise ValueError(f"{name} must be 1-D (G,) and non-empty, got shape {grid.shape}")
@@ -68,6 +84,21 @@ def check_positive(value: Any, name: str) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
 
 
+def _scalar(value: Any, name: str, what: str) -> None:
+    """A real-number scalar (its type and shape; values are the caller's): not a string,
+    a bool, None, complex or an array (tracers included: their shapes are static)."""
+    if isinstance(value, bool | np.bool_ | str | bytes) or value is None:
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    try:
+        dtype = jnp.result_type(value)
+    except TypeError as err:
+        raise TypeError(f"{name} must be {what}, got {value!r}") from err
+    if not jnp.issubdtype(dtype, jnp.integer) and not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"{name} must be {what}, got {value!r} of dtype {dtype}")
+    if jnp.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar ({what}), got shape {jnp.shape(value)}")
+
+
 def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> None:
     """``value`` is a Python (or NumPy) int in [low, high]."""
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
@@ -87,34 +118,100 @@ def check_tol(tol: Any, name: str = "tol", *, allow_zero: bool = False) -> None:
         )
 
 
-def check_fraction(value: Any, name: str = "l1_ratio", *, open_: bool = False) -> None:
+def check_fraction(
+    value: Any, name: str = "l1_ratio", *, open_: bool = False, elementwise: bool = False
+) -> None:
     """A fraction such as the elastic net's ρ in [0, 1], or in (0, 1) with ``open_``
-    (when concrete)."""
+    (its value when concrete); a string, a bool or (unless ``elementwise``: an array of
+    them) an array is refused by type or shape."""
+    if elementwise:
+        try:
+            dtype = jnp.result_type(value)
+        except TypeError as err:
+            raise TypeError(f"{name} must be numbers in [0, 1], got {value!r}") from err
+        _real(np.zeros(0, dtype), name)
+    else:
+        _scalar(value, name, f"a number in {'(0, 1)' if open_ else '[0, 1]'}")
     if not is_concrete(value):
         return
-    v = float(np.asarray(value))
-    if not (0.0 < v < 1.0 if open_ else 0.0 <= v <= 1.0):
+    v = np.asarray(value, np.float64)
+    if not np.all(((0.0 < v) & (v < 1.0)) if open_ else ((0.0 <= v) & (v <= 1.0))):
         raise ValueError(f"{name} must be in {'(0, 1)' if open_ else '[0, 1]'}, got {value}")
 
 
+# Steps at which a schedule is evaluated eagerly: 0, then 1, 2, 5, 10, ... up to 10⁶.
+SCHEDULE_PROBES = (0, *(k * 10**e for e in range(7) for k in (1, 2, 5) if k * 10**e <= 10**6))
+
+
+def check_schedule(schedule: Any, name: str) -> None:
+    """A schedule ``step -> value`` is finite and ≥ 0 at the steps of
+    :data:`SCHEDULE_PROBES` (where its values are concrete): a schedule that goes
+    negative (``optax.linear_schedule(1.0, -1.0, 100)``) is refused before training."""
+    for step in SCHEDULE_PROBES:
+        try:
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes its int count and floats
+                value = schedule(jnp.asarray(step, jnp.int32))
+        except Exception as err:  # a callable that is no schedule (a mask, a loss...)
+            raise TypeError(
+                f"{name} is callable, so it is taken for a schedule step -> value; "
+                f"{name}({step}) raised {type(err).__name__}: {err}"
+            ) from err
+        if not is_concrete(value):
+            return
+        v = np.asarray(value)
+        if v.ndim != 0 or not np.issubdtype(v.dtype, np.number) or np.iscomplexobj(v):
+            raise TypeError(f"{name}({step}) must be a real scalar, got {value!r}")
+        if not np.isfinite(v) or v < 0:
+            raise ValueError(
+                f"{name} must be a schedule of finite values >= 0; {name}({step}) = {float(v):g}"
+            )
+
+
 def check_hyperparameter(value: Any, name: str) -> None:
-    """An optimizer hyperparameter: an Optax schedule, or a finite scalar ≥ 0."""
+    """An optimizer hyperparameter: an Optax schedule (checked by
+    :func:`check_schedule`), or a finite scalar ≥ 0."""
     if value is None:
         raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
     if callable(value):
+        check_schedule(value, name)
         return
     check_lam(value, name)
     if jnp.ndim(value) != 0:
         raise ValueError(f"{name} must be a scalar or a schedule, got shape {jnp.shape(value)}")
 
 
-def check_count(value: Any, name: str, what: str) -> None:
-    """A required positive scalar such as m, the number of training examples."""
+def check_learning_rate(value: Any, name: str = "learning_rate") -> None:
+    """A learning rate η: a finite scalar > 0, or a schedule of finite values ≥ 0 (one
+    that decays to 0 is fine). Every optimizer, transform and solver checks η so."""
+    check_hyperparameter(value, name)
+    if not callable(value) and is_concrete(value) and float(np.asarray(value)) == 0:
+        raise ValueError(f"{name} must be > 0 (a zero step never moves), got {value!r}")
+
+
+def check_moment(value: Any, name: str) -> None:
+    """A moment decay such as momentum, Adam's b1 and b2: a number in [0, 1) (at 1
+    the average never forgets, and Adam's bias correction divides by 1 − 1 = 0)."""
+    _scalar(value, name, "a number in [0, 1)")
+    if is_concrete(value) and not 0.0 <= float(np.asarray(value)) < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+
+def check_count(value: Any, name: str, what: str, *, elementwise: bool = False) -> None:
+    """A required count such as m (the number of training examples), n or a batch
+    size: a positive integer scalar (an integral float such as 4.0 passes; its value
+    is checked when concrete). ``elementwise``: an array of such counts, for the
+    functions that map over them (λ conversions at several m)."""
     if value is None:
         raise ValueError(f"{name} ({what}) is required, got None")
-    check_positive(value, name)
-    if jnp.ndim(value) != 0:
-        raise ValueError(f"{name} must be a scalar, got shape {jnp.shape(value)}")
+    array = elementwise and isinstance(value, np.ndarray | jax.Array) and value.ndim > 0
+    _scalar(
+        value.ravel()[0] if array and value.size else value, name, f"a positive integer ({what})"
+    )
+    if not is_concrete(value):
+        return
+    v = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(v) & (v >= 1) & (v == np.floor(v))):
+        raise ValueError(f"{name} ({what}) must be a positive integer, got {value!r}")
 
 
 def check_choice(value: Any, name: str, choices: Collection[str]) -> None:
@@ -127,6 +224,15 @@ def check_finite(x: ArrayLike, name: str) -> None:
     """Data must not hold NaN or inf (when concrete)."""
     if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
         raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+
+
+def all_finite(x: Any) -> bool:
+    """Whether every inexact leaf of a concrete pytree is finite, reduced on the device
+    (eagerly, also when called while tracing a jit whose constants these are)."""
+    with jax.ensure_compile_time_eval():
+        leaves = [jnp.asarray(v) for v in jax.tree.leaves(x)]
+        inexact = [v for v in leaves if jnp.issubdtype(v.dtype, jnp.inexact)]
+        return all(bool(jnp.all(jnp.isfinite(v))) for v in inexact)
 
 
 def finite_lanes(result: Any) -> jax.Array:
@@ -230,12 +336,39 @@ def check_labels(labels: jax.Array, k: int, name: str = "labels") -> None:
 
 
 def check_float_params(params: Params) -> None:
-    """Every leaf of ``params`` is floating (an integer leaf would truncate λ·w)."""
-    for leaf in jax.tree.leaves(params):
+    """Every leaf of ``params`` is floating (an integer leaf would truncate λ·w) and,
+    when concrete, finite (NaN parameters, from a diverged fit, give a NaN penalty)."""
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
         if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
             raise TypeError(
                 f"params leaves must be floating arrays, got dtype {jnp.result_type(leaf)}"
             )
+        if is_concrete(leaf) and not all_finite(leaf):
+            raise ValueError(
+                f"params{jax.tree_util.keystr(path)} holds non-finite values (NaN or inf)"
+            )
+
+
+def finite_result(value: Any, what: str) -> Any:
+    """``value`` (a concrete result computed from finite, checked inputs) is finite, or
+    a ValueError says that ``what`` is not (an overflow); returns ``value``."""
+    if is_concrete(value) and not all_finite(value):
+        dtype = getattr(value, "dtype", np.asarray(value).dtype)
+        raise ValueError(
+            f"{what} is not finite ({value}) for finite inputs: an overflow in {dtype}? "
+            "Rescale the inputs, or use float64 (jax.config.update('jax_enable_x64', True))"
+        )
+    return value
+
+
+def check_key(key: Any, name: str = "key") -> None:
+    """A ``jax.random`` key: a typed key (``jax.random.key(0)``) or a raw uint32 (2,)
+    key (``jax.random.PRNGKey(0)``)."""
+    dtype = getattr(key, "dtype", None)
+    typed = dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+    raw = dtype == jnp.uint32 and jnp.shape(key) == (2,)
+    if not (typed or raw):
+        raise TypeError(f"{name} must be a jax.random key such as jax.random.key(0), got {key!r}")
 
 
 def check_linear_params(params: Params, X: jax.Array) -> None:
@@ -253,6 +386,7 @@ def check_linear_params(params: Params, X: jax.Array) -> None:
         raise ValueError(f"params['b'] must have shape {expected_b}, got {b.shape}")
     if not (jnp.issubdtype(w.dtype, jnp.floating) and jnp.issubdtype(b.dtype, jnp.floating)):
         raise TypeError(f"params must be floating arrays, got dtypes w {w.dtype}, b {b.dtype}")
+    check_float_params(params)  # and finite, when concrete
 
 
 def check_mlp_params(params: Params, X: jax.Array) -> None:
@@ -273,3 +407,19 @@ def check_mlp_params(params: Params, X: jax.Array) -> None:
         if not all(jnp.issubdtype(d, jnp.floating) for d in dtypes):
             raise TypeError(f"params[{i}] must hold floating arrays, got dtypes {dtypes}")
         width = W[0]
+    check_float_params(params)  # and finite, when concrete
+
+
+def check_out_dir(path: Any, flag: str = "out") -> None:
+    """A directory for figures can be written (or created): checked before any work, so
+    a bad ``out`` (the CLI's ``--out``) fails at once, not after the computation."""
+    target = Path(path).expanduser()
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{flag} {path!r} is a file, not a directory")
+    existing = target
+    while not existing.exists():  # the nearest ancestor that exists, where mkdir starts
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{flag} {path!r} cannot be created: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {path!r} cannot be written: no write permission in {existing}")

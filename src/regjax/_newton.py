@@ -200,6 +200,28 @@ def _armijo(
     return jnp.where(good, ls.t, 0), jnp.where(good, ls.J, J)
 
 
+def _initial_state(
+    family: Family, ops: DataOps, Y: Array, reg: Array, init: Coef | None
+) -> NewtonState:
+    """The driver's state at ``init``, or at W = 0 and the intercept optimal there."""
+    (m, n), K, G = (ops.m, ops.n), Y.shape[1], reg.shape[0]
+    dtype = ops.X.dtype
+    if init is None:
+        W0 = jnp.zeros((n, K, G), dtype)
+        b0 = jnp.broadcast_to(_glm.initial_bias(family, Y)[:, None], (K, G)).astype(dtype)
+        Z0 = jnp.broadcast_to(b0, (m, K, G))
+    else:
+        W0, b0 = init[0], _glm.centre(init[1], family.shift_invariant)
+        Z0 = ops.forward(W0) + b0
+    P0 = family.probs(Z0)
+    J0 = _glm.mean_loss(family, Z0, Y) + 0.5 * reg * jnp.sum(W0 * W0, axis=(0, 1))
+    g0 = _gradient(ops, Y, reg, P0, W0)
+    zero = jnp.zeros((), jnp.int32)
+    return NewtonState(
+        W0, b0, Z0, P0, J0, g0, _glm.max_abs(g0), jnp.zeros(G, jnp.int32), zero, zero
+    )
+
+
 def newton_cg(
     family: Family,
     X: Array,
@@ -210,10 +232,12 @@ def newton_cg(
     tol: Array,
     max_iter: Array,
     max_cg: Array,
+    init: Coef | None = None,
 ) -> NewtonResult:
     """Minimize mean ℓ(X W_g + b_g, Y) + λ_g/(2m)‖W_g‖² for every g at once.
 
-    Every column starts from W = 0 and the intercept that is optimal there.
+    Every column starts from ``init`` (a warm start) or, by default, from W = 0 and the
+    intercept that is optimal there.
 
     Args:
       family: the loss (:data:`regjax._glm.binary` or :data:`regjax._glm.softmax`).
@@ -223,27 +247,17 @@ def newton_cg(
       tol: a column has converged when max|∇J_g| ≤ tol.
       max_iter: most Newton iterations.
       max_cg: most CG iterations per Newton iteration.
+      init: the starting block ``(W (n, K, G), b (K, G))``, or ``None``.
 
     Returns:
       A :class:`NewtonResult`.
     """
-    m, n = X.shape
-    K, G = Y.shape[1], lams.shape[0]
+    K = Y.shape[1]
     ops = DataOps(X, XT, K, X.dtype)
     low = DataOps(X, XT, K, jnp.float32)
     pre = _Preconditioner(X, XT, jnp.float32)
-    reg = lams / m
-
-    W0 = jnp.zeros((n, K, G), X.dtype)
-    b0 = jnp.broadcast_to(_glm.initial_bias(family, Y)[:, None], (K, G)).astype(X.dtype)
-    Z0 = jnp.broadcast_to(b0, (m, K, G))
-    P0 = family.probs(Z0)
-    J0 = _glm.mean_loss(family, Z0, Y)
-    g0 = _gradient(ops, Y, reg, P0, W0)
-    zero = jnp.zeros((), jnp.int32)
-    state = NewtonState(
-        W0, b0, Z0, P0, J0, g0, _glm.max_abs(g0), jnp.zeros(G, jnp.int32), zero, zero
-    )
+    reg = lams / X.shape[0]
+    state = _initial_state(family, ops, Y, reg, init)
 
     def body(s: NewtonState) -> NewtonState:
         active = s.grad_max > tol

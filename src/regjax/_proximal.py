@@ -267,8 +267,10 @@ def fista(
     *,
     tol: Array,
     max_iter: Array,
+    init: Coef | None = None,
 ) -> ProxResult:
-    """Minimize F_g for every λ_g at once, from W = 0 and the intercept optimal there.
+    """Minimize F_g for every λ_g at once, from ``init`` (a warm start) or, by
+    default, from W = 0 and the intercept optimal there.
 
     Args:
       family: the loss (:data:`regjax._glm.squared`, ``binary`` or ``softmax``).
@@ -278,6 +280,7 @@ def fista(
       l1_ratio: ρ in (0, 1], a scalar in X's dtype.
       tol: a column stops when its KKT residual is ≤ tol.
       max_iter: most iterations.
+      init: the starting block ``(W (n, K, G), b (K, G))``, or ``None``.
 
     Returns:
       A :class:`ProxResult`.
@@ -292,6 +295,8 @@ def fista(
     reg = lams / m
     b0 = _glm.initial_bias(family, Y)  # 0 for the centred squared loss
     x0 = (jnp.zeros((n, K, G), X.dtype), jnp.broadcast_to(b0[:, None], (K, G)).astype(X.dtype))
+    if init is not None:  # the squared loss is centred: its intercept stays 0 meanwhile
+        x0 = (init[0], x0[1] if squared else _glm.centre(init[1], family.shift_invariant))
     image0 = smooth.image(x0)
     grad0, _ = smooth.grads(image0, image0)
     state = FistaState(

@@ -86,6 +86,9 @@ _NEEDS = {
 }
 
 
+_COUNTS = {"m": "the number of training examples", "n": "the number of penalized weights"}
+
+
 def _check_strength(value: Any, name: str, *, allow_inf: bool) -> None:
     """≥ 0 and finite; +inf too where ``allow_inf`` (C = inf is no regularization, c = 0)."""
     if allow_inf and _checks.is_concrete(value):
@@ -101,6 +104,17 @@ def _reciprocal(x: Any) -> Any:
     return 1.0 / jnp.asarray(x)
 
 
+def _no_overflow(result: Any, source: Any, zero_is_infinite: bool, name: str) -> Any:
+    """``result`` is finite wherever ``source`` is a finite strength (inf stands for an
+    infinite one: c = inf, or sklearn's C = 0); an overflow raises."""
+    if _checks.is_concrete((result, source)):
+        src = np.asarray(source, dtype=np.float64)
+        infinite = np.isinf(src) | ((src == 0) & zero_is_infinite)
+        if np.any(~np.isfinite(np.asarray(result, dtype=np.float64)) & ~infinite):
+            raise ValueError(f"{name} = {source} overflows the float range in this conversion")
+    return result
+
+
 def _need(name: str, m: Any, n: Any, learning_rate: Any) -> Any:
     which = _NEEDS.get(name)
     if which is None:
@@ -108,7 +122,10 @@ def _need(name: str, m: Any, n: Any, learning_rate: Any) -> Any:
     value = {"m": m, "n": n, "learning_rate": learning_rate}[which]
     if value is None:
         raise ValueError(f"convention {name!r} needs {which}=")
-    _checks.check_positive(value, which)
+    if which == "learning_rate":
+        _checks.check_positive(value, which)
+    else:
+        _checks.check_count(value, which, _COUNTS[which], elementwise=True)
     return value
 
 
@@ -126,15 +143,13 @@ def to_coefficient(
     _checks.check_choice(name, "from_", CONVENTIONS)
     _check_strength(value, "value", allow_inf=name == "sklearn_logreg_C")
     k = _need(name, m, n, learning_rate)
-    if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha"):
-        return value / k
-    if name == "sklearn_logreg_C":
-        return _reciprocal(value * k)
-    if name == "keras_l2":
-        return 2 * value
-    if name == "decoupled_independent":
-        return value / k
-    return value  # mean_l2, torch_weight_decay, decoupled_lr_scaled
+    if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha", "decoupled_independent"):
+        c = value / k
+    elif name == "sklearn_logreg_C":
+        c = _reciprocal(value * k)
+    else:  # keras_l2; mean_l2, torch_weight_decay, decoupled_lr_scaled
+        c = 2 * value if name == "keras_l2" else value
+    return _no_overflow(c, value, name == "sklearn_logreg_C", "value")
 
 
 def from_coefficient(
@@ -151,12 +166,12 @@ def from_coefficient(
     _check_strength(c, "c", allow_inf=True)  # c = inf comes from C = 0
     k = _need(name, m, n, learning_rate)
     if name in ("ng", "sum", "per_param", "sklearn_ridge_alpha", "decoupled_independent"):
-        return c * k
-    if name == "sklearn_logreg_C":
-        return _reciprocal(c * k)
-    if name == "keras_l2":
-        return c / 2
-    return c
+        value = c * k
+    elif name == "sklearn_logreg_C":
+        value = _reciprocal(c * k)
+    else:
+        value = c / 2 if name == "keras_l2" else c
+    return _no_overflow(value, c, name == "sklearn_logreg_C", "c")
 
 
 def convert_lambda(
@@ -224,9 +239,9 @@ def decay_factor(lam: Any, *, m: Any, learning_rate: Any) -> Any:
       0.995
     """
     _checks.check_lam(lam)
-    _checks.check_positive(m, "m")
+    _checks.check_count(m, "m", _COUNTS["m"], elementwise=True)
     _checks.check_positive(learning_rate, "learning_rate")
-    return 1 - learning_rate * lam / m
+    return _checks.finite_result(1 - learning_rate * lam / m, "the decay factor 1 − η·λ/m")
 
 
 def decay_timescale(
@@ -268,7 +283,7 @@ def decay_timescale(
     if unit == "steps":
         return steps
     if batch_size is not None:
-        _checks.check_positive(batch_size, "batch_size")
+        _checks.check_count(batch_size, "batch_size", "the minibatch size")
     b = m if batch_size is None else batch_size
     return steps * b / m
 

@@ -53,9 +53,10 @@ def linear_regression(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> j
       1.75
     """
     X, y = _checks.cost_inputs(X, y, lam)
-    return losses.squared_error(models.linear(params, X), y) + penalties.l2(
+    cost = losses.squared_error(models.linear(params, X), y) + penalties.l2(
         params, lam, m=X.shape[0]
     )
+    return _checks.finite_result(cost, "the cost")
 
 
 def logistic_regression(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> jax.Array:
@@ -85,7 +86,8 @@ def logistic_regression(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) ->
     X, y = _checks.cost_inputs(X, y, lam)
     _checks.check_binary(y)
     logits = models.linear(params, X)
-    return losses.binary_cross_entropy(logits, y) + penalties.l2(params, lam, m=X.shape[0])
+    cost = losses.binary_cross_entropy(logits, y) + penalties.l2(params, lam, m=X.shape[0])
+    return _checks.finite_result(cost, "the cost")
 
 
 def neural_network(params: Params, X: ArrayLike, Y: ArrayLike, lam: Lam) -> jax.Array:
@@ -120,9 +122,10 @@ def neural_network(params: Params, X: ArrayLike, Y: ArrayLike, lam: Lam) -> jax.
     logits = models.mlp_logits(params, X)
     if Y.shape != logits.shape:
         raise ValueError(f"Y must have shape {logits.shape} (m, K), got {Y.shape}")
-    return losses.multilabel_sigmoid_cross_entropy(logits, Y) + penalties.l2(
+    cost = losses.multilabel_sigmoid_cross_entropy(logits, Y) + penalties.l2(
         params, lam, m=X.shape[0]
     )
+    return _checks.finite_result(cost, "the cost")
 
 
 def softmax_regression(params: Params, X: ArrayLike, labels: ArrayLike, lam: Lam) -> jax.Array:
@@ -153,7 +156,8 @@ def softmax_regression(params: Params, X: ArrayLike, labels: ArrayLike, lam: Lam
     if logits.ndim != 2:
         raise ValueError("params['w'] must have shape (n, K) for softmax regression")
     _checks.check_labels(labels, logits.shape[1])
-    return losses.softmax_cross_entropy(logits, labels) + penalties.l2(params, lam, m=X.shape[0])
+    cost = losses.softmax_cross_entropy(logits, labels) + penalties.l2(params, lam, m=X.shape[0])
+    return _checks.finite_result(cost, "the cost")
 
 
 def regularized(
@@ -189,10 +193,14 @@ def regularized(
       >>> float(lasso(params, jnp.zeros((4, 2)), jnp.zeros(4), 2.0))   # 2/4·2
       1.0
     """
+    if not callable(data_cost):
+        raise TypeError(f"data_cost must be a callable (params, X, y) -> scalar, got {data_cost!r}")
     _checks.check_choice(penalty, "penalty", _PENALTIES)
     _checks.check_choice(scale, "scale", penalties.SCALES)
     if (penalty == "elastic_net") != (l1_ratio is not None):
         raise ValueError('l1_ratio must be given exactly when penalty="elastic_net"')
+    if l1_ratio is not None:
+        _checks.check_fraction(l1_ratio)
 
     def cost(params: Params, X: ArrayLike, y: ArrayLike, lam: Lam) -> jax.Array:
         X, y = _checks.cost_inputs(X, y, lam)
@@ -206,7 +214,7 @@ def regularized(
             term = penalties.elastic_net(
                 params, lam, l1_ratio=l1_ratio, m=m, scale=scale, mask=mask
             )
-        return data_cost(params, X, y) + term
+        return _checks.finite_result(data_cost(params, X, y) + term, "data_cost + penalty")
 
     cost.__doc__ = f"{getattr(data_cost, '__name__', 'data cost')} + {penalty} ({scale})"
     return cost

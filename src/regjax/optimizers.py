@@ -14,6 +14,9 @@ m=m)``
 lr_scaled=False)``
 =====================  ==============================================  ===================
 
+Every factory refuses alike a learning rate ≤ 0, NaN or not a scalar, a schedule that
+goes negative, momentum or Adam's b1, b2 outside [0, 1), and a negative eps.
+
 "Equivalent λ" is the λ of the library's cost (mean loss + λ/(2m)‖w‖²) that gives
 the same steps (SGD) or the same minimizer (Adam with L2). AdamW has no such λ: its
 fixed point solves Adam(g) = −rθ, i.e. coordinate j feels an L2 strength
@@ -24,10 +27,25 @@ from __future__ import annotations
 
 import optax
 
-from regjax import transforms
+from regjax import _checks, transforms
 from regjax._typing import ArrayLike, Mask, ScalarOrSchedule
 
 __all__ = ["adam_l2", "adamw", "sgd_l2", "sgdw"]
+
+
+def _check_sgd(learning_rate: ScalarOrSchedule, momentum: float | None) -> None:
+    """η > 0 (or a schedule ≥ 0) and, when given, momentum in [0, 1)."""
+    _checks.check_learning_rate(learning_rate)
+    if momentum is not None:
+        _checks.check_moment(momentum, "momentum")
+
+
+def _check_adam(learning_rate: ScalarOrSchedule, b1: float, b2: float, eps: float) -> None:
+    """η > 0 (or a schedule ≥ 0), b1 and b2 in [0, 1), eps ≥ 0."""
+    _checks.check_learning_rate(learning_rate)
+    _checks.check_moment(b1, "b1")
+    _checks.check_moment(b2, "b2")
+    _checks.check_hyperparameter(eps, "eps")
 
 
 def sgd_l2(
@@ -61,6 +79,7 @@ def sgd_l2(
       >>> updates["w"]                  # −η·λ/m·w = −0.1·0.5
       Array([-0.05], dtype=float32)
     """
+    _check_sgd(learning_rate, momentum)
     return optax.chain(
         transforms.add_l2_gradient(lam, m=m, mask=mask),
         optax.sgd(learning_rate, momentum=momentum),
@@ -103,6 +122,7 @@ def sgdw(
     References:
       Loshchilov & Hutter 2019, arXiv:1711.05101.
     """
+    _check_sgd(learning_rate, momentum)
     return optax.chain(
         optax.sgd(learning_rate, momentum=momentum),
         transforms.decoupled_weight_decay(
@@ -147,6 +167,7 @@ def adam_l2(
       >>> round(float(updates["w"][0]), 4)   # first Adam step: −η·sign(λw/m)
       -0.1
     """
+    _check_adam(learning_rate, b1, b2, eps)
     return optax.chain(
         transforms.add_l2_gradient(lam, m=m, mask=mask),
         optax.adam(learning_rate, b1=b1, b2=b2, eps=eps),
@@ -195,6 +216,7 @@ def adamw(
       Loshchilov & Hutter 2019, arXiv:1711.05101; Wang & Aitchison 2024,
       arXiv:2405.13698.
     """
+    _check_adam(learning_rate, b1, b2, eps)
     return optax.chain(
         optax.adam(learning_rate, b1=b1, b2=b2, eps=eps),
         transforms.decoupled_weight_decay(

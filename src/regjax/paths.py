@@ -23,6 +23,13 @@ solver              method
 :func:`softmax`     the same, with K classes
 ==================  ===============================================================
 
+Every solver is differentiable in reverse mode: ``jax.grad`` (or ``jax.jacrev``) of a
+function of a path with respect to ``lams``, ``X`` or ``y`` is the implicit derivative of
+the solutions (:mod:`regjax._implicit`: CG on Hessian-vector products at the solution,
+on the support of w for ρ > 0; the ridge path differentiates its closed form), never an
+unrolled solver, and equals :func:`regjax.hypergrad.val_loss_and_grad`. ``init=`` warm
+starts the iterative solvers, e.g. from the path of a nearby grid.
+
 Every iterative solver is compiled once per (shape, G): λ, ρ and the tolerances are
 traced, so a new grid of the same length reuses the compiled program. Nothing is
 hidden: a λ that did not converge, that diverged (NaN or inf), or that has no finite
@@ -33,7 +40,6 @@ minimizer (separable classes at λ = 0, a class that never occurs) has
 
 from __future__ import annotations
 
-import functools
 import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -42,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from regjax import _checks, _glm, _newton, _proximal, closed_form
+from regjax import _checks, _implicit, closed_form
 from regjax._typing import Params
 from regjax.solvers import ConvergenceWarning
 
@@ -82,48 +88,19 @@ def _report(solver: str, path: Path, no_minimizer: jax.Array, tol: float | None)
     absent = np.asarray(no_minimizer)
     finite = np.asarray(_checks.finite_lanes(path.params)) | absent
     stuck = ~np.asarray(path.converged) & finite & ~absent
+    one_class = bool((absent & (lams > 0)).any())  # only a missing class does that at λ > 0
     problems = []
     for mask, what in (
         (~finite, "diverged (NaN or inf)"),
-        (absent, "have no finite minimizer (separable classes at λ = 0, or a class that "
-         "never occurs, so an intercept runs off to infinity)"),
+        (absent, "have no finite minimizer: a class never occurs in the labels (all one "
+         "class?), so its intercept runs off to infinity" if one_class else "have no finite "
+         "minimizer: the classes are separable at λ = 0 (or a class never occurs)"),
         (stuck, f"did not reach grad_max ≤ {tol} (raise max_iter, or see Path.grad_max)"),
     ):  # fmt: skip
         if mask.any():
             problems.append(f"{int(mask.sum())} of {len(lams)} λ {what}: λ = {lams[mask].tolist()}")
     if problems:
         warnings.warn(f"paths.{solver}: " + "; ".join(problems), ConvergenceWarning, stacklevel=4)
-
-
-@functools.partial(jax.jit, static_argnames=("family_name", "proximal"))
-def _solve(
-    X: jax.Array,
-    XT: jax.Array,
-    Y: jax.Array,
-    lams: jax.Array,
-    l1_ratio: jax.Array,
-    tol: jax.Array,
-    max_iter: jax.Array,
-    max_cg: jax.Array,
-    *,
-    family_name: str,
-    proximal: bool,
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
-    """Run an engine over the whole grid: (W, b, iterations, grad_max, converged,
-    no finite minimizer)."""
-    family = getattr(_glm, family_name)
-    if proximal:
-        prox = _proximal.fista(family, X, Y, lams, l1_ratio, tol=tol, max_iter=max_iter)
-        W, b, Z, its, gmax, ok = prox
-    else:
-        newton = _newton.newton_cg(
-            family, X, XT, Y, lams, tol=tol, max_iter=max_iter, max_cg=max_cg
-        )
-        W, b, Z, its, gmax, ok = newton[:6]
-    no_minimizer = jnp.zeros(lams.shape, bool)
-    if Z is not None:
-        no_minimizer = _glm.missing_class(family, Y) | ((lams == 0) & _glm.separates(family, Z, Y))
-    return W, b, its, gmax, ok, no_minimizer
 
 
 def _run(
@@ -136,8 +113,10 @@ def _run(
     tol: float,
     max_iter: int | None,
     max_cg: int = 200,
+    init: tuple[jax.Array, jax.Array] | None = None,
 ) -> tuple[jax.Array, ...]:
-    """Check the solver options and run the engine the penalty calls for."""
+    """Check the solver options and run the engine the penalty calls for (differentiable
+    in X, Y and λ by the implicit function theorem)."""
     _checks.check_fraction(l1_ratio)
     _checks.check_tol(tol)
     proximal = float(l1_ratio) > 0
@@ -147,9 +126,9 @@ def _run(
     _checks.check_int(max_cg, "max_cg", low=1)
     dtype = X.dtype
     XT = X if proximal else X.T  # the Newton engine's stored transpose; unused otherwise
-    return _solve(
-        X, XT, Y, lams, jnp.asarray(l1_ratio, dtype), jnp.asarray(tol, dtype),
-        jnp.asarray(max_iter), jnp.asarray(max_cg), family_name=family_name, proximal=proximal,
+    return _implicit.solve(
+        family_name, proximal, X, XT, Y, lams, jnp.asarray(l1_ratio, dtype),
+        jnp.asarray(tol, dtype), jnp.asarray(max_iter), jnp.asarray(max_cg), init,
     )  # fmt: skip
 
 
@@ -173,9 +152,29 @@ def _one_output(
     solver: str, family_name: str, X: jax.Array, y: jax.Array, lams: jax.Array, **options: Any
 ) -> Path:
     """A path of a model with one output: y (m,) in, ``{"w": (G, n), "b": (G,)}`` out."""
-    outcome = _run(family_name, X, y.astype(X.dtype)[:, None, None], lams, **options)
+    init = options.pop("init")
+    if init is not None:
+        w, b = _start(init, lams, (X.shape[1],), ())
+        init = (w.T[:, None, :], b[None, :])
+    outcome = _run(family_name, X, y.astype(X.dtype)[:, None, None], lams, init=init, **options)
     W, b = outcome[:2]
     return _finish(solver, {"w": W[:, 0, :].T, "b": b[0]}, lams, outcome[2:], options["tol"])
+
+
+def _start(
+    init: Params | Path, lams: jax.Array, w_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> tuple[jax.Array, jax.Array]:
+    """A warm start's ``(w (G, *w_shape), b (G, *b_shape))`` in the grid's dtype, checked."""
+    params = init.params if isinstance(init, Path) else init
+    if not isinstance(params, dict) or set(params) != {"w", "b"}:
+        raise TypeError("init must be a Path or params {'w': (G, ...), 'b': (G, ...)}")
+    G = lams.shape[0]
+    w, b = jnp.asarray(params["w"], lams.dtype), jnp.asarray(params["b"], lams.dtype)
+    for name, value, shape in (("w", w, (G, *w_shape)), ("b", b, (G, *b_shape))):
+        if value.shape != shape:
+            raise ValueError(f"init['{name}'] must have shape {shape}, got {value.shape}")
+        _checks.check_finite(value, f"init['{name}']")
+    return jax.lax.stop_gradient(w), jax.lax.stop_gradient(b)
 
 
 def _inputs(
@@ -233,6 +232,7 @@ def linear(
     l1_ratio: float = 1.0,
     tol: float = 1e-8,
     max_iter: int | None = None,
+    init: Params | Path | None = None,
 ) -> Path:
     r"""The lasso or elastic-net path of linear regression, every λ at once.
 
@@ -249,6 +249,8 @@ def linear(
       l1_ratio: ρ in [0, 1].
       tol: KKT residual per λ (max-abs of the minimum-norm subgradient).
       max_iter: most iterations (default 20000).
+      init: a warm start, a :class:`Path` (or its params) over a grid of the same
+        length, e.g. the solution at nearby λ; default w = 0.
 
     Returns:
       A :class:`Path` with ``params = {"w": (G, n), "b": (G,)}``.
@@ -260,11 +262,12 @@ def linear(
       >>> [round(float(v), 6) for v in path.params["w"][0]]
       [1.5, 0.0]
     """
+    _checks.check_fraction(l1_ratio)
     if float(l1_ratio) == 0:
         return ridge(X, y, lams)
     X, y, lams = _inputs(X, y, lams, ndims=(1,))
     return _one_output("linear", "squared", X, y, lams, l1_ratio=l1_ratio, tol=tol,
-                       max_iter=max_iter)  # fmt: skip
+                       max_iter=max_iter, init=init)  # fmt: skip
 
 
 def logistic(
@@ -276,6 +279,7 @@ def logistic(
     tol: float = 1e-8,
     max_iter: int | None = None,
     max_cg: int = 200,
+    init: Params | Path | None = None,
 ) -> Path:
     r"""The path of regularized logistic regression, every λ at once.
 
@@ -302,6 +306,8 @@ def logistic(
       tol: max|∇J| (ρ = 0) or KKT residual (ρ > 0) per λ.
       max_iter: most Newton iterations (default 100), or proximal ones (20000).
       max_cg: most CG iterations per Newton iteration.
+      init: a warm start, a :class:`Path` (or its params) over a grid of the same
+        length, e.g. the solution at nearby λ; default w = 0.
 
     Returns:
       A :class:`Path` with ``params = {"w": (G, n), "b": (G,)}``.
@@ -315,7 +321,7 @@ def logistic(
     X, y, lams = _inputs(X, y, lams, ndims=(1,))
     _checks.check_binary(y)
     return _one_output("logistic", "binary", X, y, lams, l1_ratio=l1_ratio, tol=tol,
-                       max_iter=max_iter, max_cg=max_cg)  # fmt: skip
+                       max_iter=max_iter, max_cg=max_cg, init=init)  # fmt: skip
 
 
 def softmax(
@@ -328,6 +334,7 @@ def softmax(
     tol: float = 1e-8,
     max_iter: int | None = None,
     max_cg: int = 200,
+    init: Params | Path | None = None,
 ) -> Path:
     r"""The path of regularized softmax (multinomial logistic) regression.
 
@@ -353,6 +360,8 @@ def softmax(
       tol: max|∇J| (ρ = 0) or KKT residual (ρ > 0) per λ.
       max_iter: most Newton iterations (default 100), or proximal ones (20000).
       max_cg: most CG iterations per Newton iteration.
+      init: a warm start, a :class:`Path` (or its params) over a grid of the same
+        length, e.g. the solution at nearby λ; default w = 0.
 
     Returns:
       A :class:`Path` with ``params = {"w": (G, n, K), "b": (G, K)}``.
@@ -371,7 +380,10 @@ def softmax(
     _checks.check_int(num_classes, "num_classes", low=2)
     _checks.check_labels(labels, num_classes)
     Y = jax.nn.one_hot(labels, num_classes, dtype=X.dtype)[:, :, None]
+    if init is not None:
+        w, b = _start(init, lams, (X.shape[1], num_classes), (num_classes,))
+        init = (jnp.transpose(w, (1, 2, 0)), b.T)
     outcome = _run("softmax", X, Y, lams, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter,
-                   max_cg=max_cg)  # fmt: skip
+                   max_cg=max_cg, init=init)  # fmt: skip
     W, b = outcome[:2]
     return _finish("softmax", {"w": jnp.transpose(W, (2, 0, 1)), "b": b.T}, lams, outcome[2:], tol)

@@ -117,7 +117,10 @@ def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Params], PyTr
     """
     test: Callable[[str], bool]
     if isinstance(predicate, str):
-        pattern = re.compile(predicate)
+        try:
+            pattern = re.compile(predicate)
+        except re.error as err:
+            raise ValueError(f"predicate {predicate!r} is not a regular expression: {err}") from err
 
         def test(path: str) -> bool:
             return pattern.search(path) is not None
@@ -226,7 +229,7 @@ def penalty_divisor(scale: str, *, m: ArrayLike | None = None, n: int = 0) -> Ar
             raise ValueError(
                 'm (the number of training examples) is required for scale="per_example"'
             )
-        _checks.check_positive(m, "m")
+        _checks.check_count(m, "m", "the number of training examples")
         return m
     if scale == "per_param":
         return max(n, 1)
@@ -268,14 +271,19 @@ def _weighted_sums(
 ) -> Any:
     strengths = jax.tree.leaves(leaf_strengths(params, lam, mask))
     flags = resolve_mask(params, mask)
+    for s, leaf in zip(strengths, jax.tree.leaves(params)):
+        big = float(jnp.finfo(jnp.result_type(leaf)).max)
+        if _checks.is_concrete(s) and abs(float(s)) > big:
+            raise ValueError(f"lam = {s} is larger than the params' dtype holds ({big:g})")
+    leaves = jax.tree.leaves(params)
+    with jax.numpy_dtype_promotion("standard"):  # a mixed-precision tree: the widest float
+        dtype = jnp.result_type(*leaves) if leaves else jnp.zeros(()).dtype
     terms = [
-        jnp.asarray(s, dtype=leaf.dtype) * jnp.sum(fn(leaf))
-        for s, leaf, keep in zip(strengths, jax.tree.leaves(params), flags)
+        (jnp.asarray(s, dtype=leaf.dtype) * jnp.sum(fn(leaf))).astype(dtype)
+        for s, leaf, keep in zip(strengths, leaves, flags)
         if keep
     ]
-    if not terms:
-        return jnp.zeros(())
-    return sum(terms[1:], start=terms[0])
+    return sum(terms, start=jnp.zeros((), dtype))
 
 
 def l2(
@@ -313,7 +321,8 @@ def l2(
     _checks.check_float_params(params)
     n = num_penalized(params, mask)
     divisor = penalty_divisor(scale, m=m, n=n)
-    return _weighted_sums(params, lam, mask, jnp.square) / (2 * divisor)
+    penalty = _weighted_sums(params, lam, mask, jnp.square) / (2 * divisor)
+    return _checks.finite_result(penalty, "the L2 penalty")
 
 
 def l1(
@@ -348,7 +357,8 @@ def l1(
     _checks.check_float_params(params)
     n = num_penalized(params, mask)
     divisor = penalty_divisor(scale, m=m, n=n)
-    return _weighted_sums(params, lam, mask, lambda w: w * jnp.sign(w)) / divisor
+    penalty = _weighted_sums(params, lam, mask, lambda w: w * jnp.sign(w)) / divisor
+    return _checks.finite_result(penalty, "the L1 penalty")
 
 
 def elastic_net(

@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from regjax import _checks
+
 __all__ = ["elastic_net", "soft_threshold"]
 
 
@@ -48,6 +50,7 @@ def soft_threshold(x: ArrayLike, threshold: ArrayLike) -> jax.Array:
       >>> soft_threshold(jnp.array([-3.0, 0.5, 2.0]), 1.0)
       Array([-2.,  0.,  1.], dtype=float32)
     """
+    _checks.check_lam(threshold, "threshold")
     x = jnp.asarray(x)
     return jnp.sign(x) * jnp.maximum(jnp.abs(x) - threshold, 0)
 
@@ -77,4 +80,6 @@ def elastic_net(x: ArrayLike, strength: ArrayLike, *, l1_ratio: ArrayLike) -> ja
       >>> elastic_net(jnp.array([0.5, -3.0]), 2.0, l1_ratio=0.5)   # S₁(x) / (1 + 1)
       Array([ 0., -1.], dtype=float32)
     """
+    _checks.check_lam(strength, "strength")
+    _checks.check_fraction(l1_ratio, elementwise=True)
     return soft_threshold(x, strength * l1_ratio) / (1 + strength * (1 - l1_ratio))

@@ -29,6 +29,7 @@ __all__ = [
     "DivergedLanesWarning",
     "cross_validate",
     "finite_lanes",
+    "fold_rows",
     "lambda_grid",
     "lambda_max",
     "one_standard_error",
@@ -39,8 +40,9 @@ __all__ = [
 MODELS = ("linear", "logistic", "softmax")
 
 
-class DivergedLanesWarning(UserWarning):
-    """Some λ lanes of a sweep produced NaN or inf (the other lanes are unaffected)."""
+class DivergedLanesWarning(solvers.ConvergenceWarning):
+    """Some λ lanes of a sweep or a cross-validation produced NaN or inf (the other
+    lanes are unaffected); a :class:`regjax.solvers.ConvergenceWarning`, naming the λ."""
 
 
 def lambda_max(
@@ -72,14 +74,16 @@ def lambda_max(
     """
     _checks.check_choice(model, "model", MODELS)
     _checks.check_choice(penalty, "penalty", ("l1", "l2"))
-    Xn = np.asarray(_checks.as_matrix(X), dtype=np.float64)
-    yn = np.asarray(y)
-    _checks.check_rows(jnp.asarray(Xn), jnp.asarray(yn))
+    X_, y_ = _checks.data(X, y, ndims=(1,))  # finite X and y, one y per row
+    Xn, yn = np.asarray(X_, dtype=np.float64), np.asarray(y_)
     if model == "logistic":
         _checks.check_binary(yn)
     if model == "softmax":
         if not np.issubdtype(yn.dtype, np.integer) or yn.min() < 0:
             raise ValueError("y must hold integer classes >= 0 for model='softmax'")
+    if np.all(yn == yn[0]):
+        raise ValueError(f"y is constant (every entry is {yn[0]}): w = 0 at every λ")
+    if model == "softmax":
         yn = np.eye(int(yn.max()) + 1)[yn]
     yn = yn.astype(np.float64)
     h0 = np.broadcast_to(yn.mean(axis=0), yn.shape)  # σ(logit ȳ) = ȳ; softmax(log p̄) = p̄
@@ -140,16 +144,25 @@ _SWEEPS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDiction
 
 
 def _resolve_devices(devices: Any) -> list[Any]:
-    if devices is None:
-        return list(jax.devices())
-    if isinstance(devices, int):
-        if not 1 <= devices <= jax.device_count():
-            raise ValueError(f"devices must be in [1, {jax.device_count()}], got {devices}")
+    """``None``: every device; an int k: the first k; a platform name (``"cpu"``,
+    ``"gpu"``): that platform's devices; a device or a list of devices."""
+    if devices is None or isinstance(devices, str):
+        try:
+            return list(jax.devices(devices))
+        except RuntimeError as err:
+            raise ValueError(f"devices={devices!r} names no platform of this process") from err
+    count = jax.device_count()
+    if isinstance(devices, int) and not isinstance(devices, bool) and 1 <= devices <= count:
         return list(jax.devices()[:devices])
-    devices = list(devices)
-    if not devices:
-        raise ValueError("devices must not be empty")
-    return devices
+    chosen = [devices] if isinstance(devices, jax.Device) else devices
+    if not isinstance(chosen, list | tuple) or not chosen:
+        chosen = [None]  # refused below
+    if not all(isinstance(d, jax.Device) for d in chosen):
+        raise ValueError(
+            f"devices must be None, an int in [1, {count}], a platform name such as 'cpu', "
+            f"a device or a non-empty list of devices; got {devices!r}"
+        )
+    return list(chosen)
 
 
 def _compiled(fit: Fit, num_args: int) -> Callable[..., Any]:
@@ -181,7 +194,8 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
       lams: λ grid, shape (G,).
       *args: the rest of ``fit``'s arguments (data, initial parameters…), shared by
         every λ.
-      devices: ``None`` (all devices), an int (the first k devices) or a list of devices.
+      devices: ``None`` (all devices), an int (the first k devices), a platform name
+        (``"cpu"``, ``"gpu"``: that platform's devices), a device or a list of devices.
 
     Returns:
       ``fit``'s output with a leading axis of length G.
@@ -193,6 +207,8 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
       Array([[2.],
              [1.]], dtype=float32)
     """
+    if not callable(fit):
+        raise TypeError(f"fit must be a callable fit(lam, *args), got {fit!r}")
     lams = _checks.as_grid(lams)
     chosen = _resolve_devices(devices)
     run = _compiled(fit, len(args))
@@ -277,12 +293,17 @@ def one_standard_error(
       >>> one_standard_error([1.0, 10.0, 100.0], [0.30, 0.31, 0.50], [0.04, 0.04, 0.04], 4)
       (1.0, 10.0)
     """
-    lams = np.asarray(lams, dtype=np.float64)
-    mean = np.where(np.isfinite(val_mean), np.asarray(val_mean, dtype=np.float64), np.inf)
-    std = np.asarray(val_std, dtype=np.float64)
+    lams = np.asarray(_checks.as_grid(lams), dtype=np.float64)
+    _checks.check_int(folds, "folds", low=2)
+    mean, std = np.asarray(val_mean, dtype=np.float64), np.asarray(val_std, dtype=np.float64)
+    if mean.shape != lams.shape or std.shape != lams.shape:
+        raise ValueError(f"val_mean and val_std must have the shape of lams {lams.shape}")
+    mean = np.where(np.isfinite(mean), mean, np.inf)
     if not np.isfinite(mean).any():
         raise ValueError("every λ has a non-finite validation score")
     best = int(np.argmin(mean))
+    if not np.isfinite(std[best]) or std[best] < 0:
+        raise ValueError(f"val_std at the best λ = {lams[best]} must be finite and >= 0")
     threshold = mean[best] + std[best] / np.sqrt(folds)
     within = mean <= threshold
     return float(lams[best]), float(np.max(lams[within]))
@@ -292,14 +313,14 @@ _CVS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary
 
 
 def _fit_all(fit: Fit, batched: bool, lams: jax.Array, X: jax.Array, y: jax.Array) -> tuple:
-    """Every λ's parameters and whether each is a converged, finite answer, (G,)."""
+    """Every λ's parameters, whether each converged, and whether each is finite, (G,)."""
     if batched:
         out = fit(lams, X, y)
     else:
         out = jax.vmap(fit, in_axes=(0, None, None))(lams, X, y)
-    if isinstance(out, paths.Path):
-        return out.params, out.converged
-    return out, _checks.finite_lanes(out)
+    params = out.params if isinstance(out, paths.Path) else out
+    finite = _checks.finite_lanes(params)
+    return params, (out.converged if isinstance(out, paths.Path) else finite), finite
 
 
 def _cv_program(fit: Fit, scores: tuple[Score, ...], batched: bool) -> Callable[..., Any]:
@@ -307,12 +328,15 @@ def _cv_program(fit: Fit, scores: tuple[Score, ...], batched: bool) -> Callable[
 
     def one_fold(lams: jax.Array, X: jax.Array, y: jax.Array, tr: jax.Array, va: jax.Array) -> Any:
         X_tr, y_tr, X_va, y_va = X[tr], y[tr], X[va], y[va]
-        params, ok = _fit_all(fit, batched, lams, X_tr, y_tr)
+        params, ok, finite = _fit_all(fit, batched, lams, X_tr, y_tr)
 
         def on(Xs: jax.Array, ys: jax.Array) -> jax.Array:  # (S, G)
-            return jnp.stack([jax.vmap(f, in_axes=(0, None, None))(params, Xs, ys) for f in scores])
+            out = [jax.vmap(f, in_axes=(0, None, None))(params, Xs, ys) for f in scores]
+            if any(v.shape != lams.shape for v in out):  # a score's (G,) under vmap
+                raise ValueError(f"score must return a scalar, got {[v.shape[1:] for v in out]}")
+            return jnp.stack(out)
 
-        return on(X_tr, y_tr), on(X_va, y_va), ok
+        return on(X_tr, y_tr), on(X_va, y_va), ok, finite
 
     program = jax.jit(jax.vmap(one_fold, in_axes=(None, None, None, 0, 0)))
     try:
@@ -322,8 +346,11 @@ def _cv_program(fit: Fit, scores: tuple[Score, ...], batched: bool) -> Callable[
     return program
 
 
-def _folds(key: jax.Array, m: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train rows (F, m − ⌊m/F⌋), validation rows (F, ⌊m/F⌋)) of a shuffled split."""
+def fold_rows(key: jax.Array, m: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows (F, m − ⌊m/F⌋), validation rows (F, ⌊m/F⌋)) of a shuffled split: the
+    folds of :func:`cross_validate` (the m mod F rows left over always train)."""
+    _checks.check_key(key)
+    _checks.check_int(m, "m", low=2)
     _checks.check_int(folds, "folds", low=2, high=m)
     perm = np.asarray(jax.random.permutation(key, m))
     size = m // folds
@@ -335,9 +362,27 @@ def _folds(key: jax.Array, m: int, folds: int) -> tuple[np.ndarray, np.ndarray]:
     return train_idx, val_idx
 
 
+def _report(
+    grid: np.ndarray, ok: np.ndarray, finite: np.ndarray, train: np.ndarray, val: np.ndarray
+) -> None:
+    """Warn naming each λ that diverged (NaN or inf parameters or scores in some fold:
+    its mean score is NaN, never chosen) or, finite, did not converge in some fold."""
+    diverged = ~np.all(finite, axis=0) | ~np.all(np.isfinite(np.concatenate([train, val])), (0, 1))
+    stuck = ~np.all(ok, axis=0) & ~diverged
+    for lanes, what, category in (
+        (diverged, "diverged (NaN or inf parameters or scores) in some fold, so their mean "
+         "score is NaN and never chosen", DivergedLanesWarning),
+        (stuck, "did not converge in some fold", solvers.ConvergenceWarning),
+    ):  # fmt: skip
+        if lanes.any():
+            message = f"{int(lanes.sum())} of {len(grid)} λ {what}: λ = {grid[lanes].tolist()}"
+            warnings.warn(f"cross_validate: {message}", category, stacklevel=3)
+
+
 def _summary(lams: np.ndarray, train: np.ndarray, val: np.ndarray) -> CVResult:
     folds = val.shape[0]
-    val_mean, val_std = val.mean(axis=0), val.std(axis=0, ddof=1)
+    with np.errstate(invalid="ignore"):  # an inf score (reported by _report) gives NaN
+        val_mean, val_std = val.mean(axis=0), val.std(axis=0, ddof=1)
     best, lam_1se = one_standard_error(lams, val_mean, val_std, folds)
     return CVResult(lams, train.mean(axis=0), val_mean, val_std, best, lam_1se, val)
 
@@ -393,19 +438,12 @@ def cross_validate(
     named = dict(score) if isinstance(score, Mapping) else {"score": score}
     if not named or not all(callable(f) for f in named.values()):
         raise TypeError(f"score must be a callable or a dict of callables, got {score!r}")
-    train_idx, val_idx = _folds(key, X.shape[0], folds)
+    train_idx, val_idx = fold_rows(key, X.shape[0], folds)
     scores = tuple(named.values())
     program = _CVS.get(fit, {}).get((scores, batched)) or _cv_program(fit, scores, batched)
-    train, val, ok = program(lams, X, y, jnp.asarray(train_idx), jnp.asarray(val_idx))
-    grid = np.asarray(lams)
-    bad = ~np.all(np.asarray(ok), axis=0)
-    if bad.any():
-        warnings.warn(
-            f"cross_validate: {int(bad.sum())} of {len(grid)} λ did not converge (or are not "
-            f"finite) in some fold: λ = {grid[bad].tolist()}",
-            solvers.ConvergenceWarning,
-            stacklevel=2,
-        )
+    train, val, ok, finite = program(lams, X, y, jnp.asarray(train_idx), jnp.asarray(val_idx))
     train, val = np.asarray(train, dtype=np.float64), np.asarray(val, dtype=np.float64)
+    _report(np.asarray(lams), np.asarray(ok), np.asarray(finite), train, val)
+    grid = np.asarray(lams)
     results = {name: _summary(grid, train[:, s], val[:, s]) for s, name in enumerate(named)}
     return results if isinstance(score, Mapping) else results["score"]

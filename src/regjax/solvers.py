@@ -12,9 +12,9 @@ changing once it has converged (the batched loop runs until the last one has).
 - :func:`optax_fit`: any Optax optimizer, including ``optax.lbfgs``.
 - :func:`early_stopping`: minibatches, any Optax optimizer, the best validation loss.
 
-Whole grids of the built-in models are :mod:`regjax.paths`. A fit loop with a tolerance
-that stops at ``max_steps`` before meeting it warns (eager calls) with a
-:class:`ConvergenceWarning`; ``return_info=True`` also returns its :class:`FitInfo`.
+Whole grids of the built-in models are :mod:`regjax.paths`. A fit that diverges (NaN or
+inf), or that has a tolerance and stops at ``max_steps`` before meeting it, warns (eager
+calls) with a :class:`ConvergenceWarning`; ``return_info=True`` returns its :class:`FitInfo`.
 """
 
 from __future__ import annotations
@@ -78,33 +78,31 @@ def _check_loop(max_steps: int, tol: ArrayLike) -> None:
     _checks.check_tol(tol, allow_zero=True)
 
 
-def _finish(
-    solver: str, params: Params, info: FitInfo, tol: ArrayLike, lam: Lam, return_info: bool
-) -> Any:
-    """Warn (eagerly) when a fit with a tolerance did not meet it; the fit's result."""
-    tol_ = float(np.asarray(tol)) if _checks.is_concrete(tol) else 0.0
-    if _checks.is_concrete((info, lam)) and tol_ > 0 and not bool(info.converged):
-        lam_ = jax.tree.map(lambda v: np.asarray(v).tolist(), lam)
-        warnings.warn(
-            f"{solver}: λ = {lam_} stopped after {int(info.steps)} steps "
-            f"at max|∇J| = {float(info.grad_max):.2e} > tol = {tol_:g} "
-            "(raise max_steps or the learning rate)",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+def _warn(solver: str, lam: Lam, message: str, stacklevel: int) -> None:
+    lam_ = jax.tree.map(lambda v: np.asarray(v).tolist(), lam)
+    warnings.warn(f"{solver}: λ = {lam_}: {message}", ConvergenceWarning, stacklevel=stacklevel)
+
+
+def _finish(solver: str, params: Params, info: FitInfo, tol: ArrayLike, lam: Lam,
+            return_info: bool, stacklevel: int = 4) -> Any:  # fmt: skip
+    """Warn (eagerly) naming λ when a fit diverged (NaN or inf parameters) or, with a
+    tolerance, did not meet it; the fit's result."""
+    if not _checks.is_concrete((params, info, lam, tol)):
+        pass
+    elif not _checks.all_finite(params):
+        _warn(solver, lam, f"diverged: NaN or inf parameters after {int(info.steps)} steps "
+              "(lower the learning rate)", stacklevel)  # fmt: skip
+    elif float(np.asarray(tol)) > 0 and not info.converged:
+        _warn(solver, lam, f"stopped after {int(info.steps)} steps at max|∇J| = "
+              f"{float(info.grad_max):.2e} > tol = {float(np.asarray(tol)):g} "
+              "(raise max_steps or the learning rate)", stacklevel)  # fmt: skip
     return (params, info) if return_info else params
 
 
 def gradient_descent(
-    cost: Cost,
-    params0: Params,
-    *args: Any,
-    lam: Lam,
-    learning_rate: ScalarOrSchedule,
-    max_steps: int = 1000,
-    tol: float = 0.0,
-    return_info: bool = False,
-) -> Any:
+    cost: Cost, params0: Params, *args: Any, lam: Lam, learning_rate: ScalarOrSchedule,
+    max_steps: int = 1000, tol: float = 0.0, return_info: bool = False,
+) -> Any:  # fmt: skip
     r"""Full-batch gradient descent :math:`\theta_{t+1} = \theta_t - \alpha_t\nabla J(\theta_t)`.
 
     Runs until :math:`\max_j|\nabla_j J| \le` ``tol`` or ``max_steps`` steps (``tol=0``:
@@ -132,6 +130,7 @@ def gradient_descent(
       (2.0, 1.0)
     """
     _check_loop(max_steps, tol)
+    _checks.check_learning_rate(learning_rate)
     grad_fn = jax.grad(lambda p: cost(p, *args, lam))
 
     def cond(state: tuple) -> jax.Array:
@@ -183,21 +182,17 @@ def minibatch_cost(cost: Cost, params: Params, *batch: Any, lam: Lam, m: int) ->
       >>> float(minibatch_cost(rj.costs.linear_regression, p, Xb, yb, lam=1.0, m=4))
       0.5
     """
-    b = jax.tree.leaves(batch)[0].shape[0]
-    return cost(params, *batch, lam * (b / m))
+    _checks.check_count(m, "m", "the full training-set size")
+    b = _checks.same_rows(batch, "batch")
+    if _checks.is_concrete(m) and b > m:
+        raise ValueError(f"the batch has {b} rows, more than the training set's m = {m}")
+    return cost(params, *batch, lam * (b / (float(m) if _checks.is_concrete(m) else m)))
 
 
 def sgd(
-    cost: Cost,
-    params0: Params,
-    *data: Any,
-    lam: Lam,
-    learning_rate: ScalarOrSchedule,
-    batch_size: int,
-    epochs: int,
-    key: jax.Array,
-    return_info: bool = False,
-) -> Any:
+    cost: Cost, params0: Params, *data: Any, lam: Lam, learning_rate: ScalarOrSchedule,
+    batch_size: int, epochs: int, key: jax.Array, return_info: bool = False,
+) -> Any:  # fmt: skip
     r"""Minibatch SGD, :math:`\theta \leftarrow \theta - \alpha\nabla J_B` (:func:`minibatch_cost`).
 
     Each epoch shuffles the m examples and walks ⌊m/b⌋ batches of b rows (the few left
@@ -231,6 +226,8 @@ def sgd(
     m = _checks.same_rows(data)
     _checks.check_int(batch_size, "batch_size", low=1, high=m)
     _checks.check_int(epochs, "epochs", low=0)
+    _checks.check_learning_rate(learning_rate)
+    _checks.check_key(key)
     per_epoch = m // batch_size
     grad_fn = jax.grad(lambda p, *batch: minibatch_cost(cost, p, *batch, lam=lam, m=m))
 
@@ -246,10 +243,10 @@ def sgd(
 
     init = (params0, jnp.zeros((), jnp.int32))
     (params, steps), _ = jax.lax.scan(epoch, init, jax.random.split(key, epochs))
+    info = FitInfo(steps, jnp.zeros(()), jnp.zeros((), bool))  # no tolerance: never "converged"
     if return_info:
-        gmax = _grad_max(jax.grad(lambda p: cost(p, *data, lam))(params))
-        return params, FitInfo(steps, gmax, jnp.zeros((), bool))
-    return params
+        info = info._replace(grad_max=_grad_max(jax.grad(lambda p: cost(p, *data, lam))(params)))
+    return _finish("sgd", params, info, 0.0, lam, return_info, stacklevel=3)
 
 
 def _stored(state: optax.OptState, name: str) -> Any:
@@ -419,6 +416,7 @@ def early_stopping(
     _checks.check_int(k, "eval_every", low=1, high=max_epochs * per_epoch)
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax.GradientTransformation, got {optimizer!r}")
+    _checks.check_key(key)
     rounds, keys = max_epochs * per_epoch // k, jax.random.split(key, max_epochs)
     grad_fn = jax.grad(lambda p, *batch: minibatch_cost(cost, p, *batch, lam=lam, m=m))
 
@@ -441,8 +439,10 @@ def early_stopping(
     s = _EarlyState(zero, params0, optimizer.init(params0), params0, zero, v0, zero, val)
     s = jax.lax.while_loop(lambda s: (s.evals < rounds) & (s.bad < patience), body, s)
     info = EarlyStoppingInfo(s.best_eval, s.evals, s.best_val, s.bad >= patience, s.val)
-    if _checks.is_concrete((info, lam)) and not bool(info.stopped):
-        lam_ = jax.tree.map(lambda v: np.asarray(v).tolist(), lam)
-        message = f"early_stopping: λ = {lam_}: V still falling at max_epochs = {max_epochs}"
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    if _checks.is_concrete((info, lam)):
+        bad = ~np.isfinite(np.asarray(info.val)[: int(info.evals) + 1])
+        if bad.any():  # diverged (lower the learning rate); the best finite V's θ is returned
+            _warn("early_stopping", lam, f"diverged: V is NaN/inf at evaluation {bad.argmax()}", 3)
+        elif not bool(info.stopped):
+            _warn("early_stopping", lam, f"V still falling at max_epochs = {max_epochs}", 3)
     return (s.best, info) if return_info else s.best

@@ -23,7 +23,9 @@ the coupled term is divided by :math:`\sqrt{\hat v}`, the decoupled one is not.
 
 Every hyperparameter (λ, rate, learning rate) may be a Python number, a traced array
 (``jit``/``vmap`` over a λ grid without recompiling, ``optax.inject_hyperparams``) or
-an Optax schedule evaluated at the step count kept in the transform's state. Masks
+an Optax schedule evaluated at the step count kept in the transform's state (when the
+transform is built, a schedule is evaluated at steps 0, 1, 2, 5, …, 10⁶ and must be
+finite and ≥ 0 there; a learning rate that is a number must be > 0). Masks
 have the meaning of :mod:`regjax.penalties` (``None``: every leaf but biases) and go
 through ``optax.masked``. With ``optax.inject_hyperparams`` pass a callable mask in
 ``static_args=("mask",)`` (it would otherwise be taken for a schedule).
@@ -212,7 +214,7 @@ def decoupled_weight_decay(
                 "learning_rate is required when lr_scaled=True (the decay is η·rate·θ); "
                 "pass the optimizer's learning rate or schedule, or lr_scaled=False"
             )
-        _checks.check_hyperparameter(learning_rate, "learning_rate")
+        _checks.check_learning_rate(learning_rate)
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         rate_t = _at(rate, count)
@@ -236,7 +238,7 @@ def _prox_step(
 ) -> optax.GradientTransformation:
     _checks.check_hyperparameter(lam, "lam")
     _checks.check_count(m, "m", "the number of training examples")
-    _checks.check_hyperparameter(learning_rate, "learning_rate")
+    _checks.check_learning_rate(learning_rate)
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
         lam_t, eta_t = _at(lam, count), _at(learning_rate, count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import time
@@ -15,6 +16,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     rule = "  ".join("-" * w for w in widths)
     body = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join([line, rule, *body])
+
+
+def writes_figures(args: argparse.Namespace) -> bool:
+    """Whether a parsed command will write into ``args.out``: it has ``--out``, and
+    neither ``--list`` nor ``--no-figures`` turned the figures off."""
+    off = getattr(args, "list", False) or getattr(args, "no_figures", False)
+    return getattr(args, "out", None) is not None and not off
 
 
 def number(value: float) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from regjax import conventions
 from regjax.cli._output import number, table
@@ -40,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append([name, number(float(value)), conventions.CONVENTIONS[name]])
         except ValueError as err:
             if args.to != "all":
-                print(f"regjax convert: {err}", file=sys.stderr)
-                return 2
+                raise  # the command's error: exit 2, naming the flag
             rows.append([name, "-", f"({err})"])
     coefficient = conventions.to_coefficient(
         args.value, args.from_, m=args.m, n=args.n, learning_rate=args.lr

@@ -16,24 +16,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from regjax import _checks, closed_form, conventions, data, losses, models, paths, selection
+from regjax import _checks, closed_form, conventions, data, hypergrad, models, paths, selection
 from regjax._typing import Score
 from regjax.cli._output import Progress, table
 
 MODELS = ("linear", "logistic", "softmax")
 PENALTIES = {"l2": 0.0, "l1": 1.0, "elastic_net": None}  # the l1_ratio of each
 DEFAULT_MODEL = {"regression": "linear", "binary": "logistic", "multiclass": "softmax"}
-_DATA_LOSS = {
-    "linear": losses.squared_error,
-    "logistic": losses.binary_cross_entropy,
-    "softmax": losses.softmax_cross_entropy,
-}
 
 
 class SweepReport(NamedTuple):
@@ -50,11 +45,12 @@ class SweepReport(NamedTuple):
     path: paths.Path  # fitted on all the data
     loo: np.ndarray | None  # ridge: exact leave-one-out error per λ
     gcv: np.ndarray | None
+    tuned: hypergrad.Tuned | None  # --tune: the CV loss minimized by hypergradient
     seconds: dict[str, float]
 
 
 def _scores(model: str) -> dict[str, Score]:
-    data_loss = _DATA_LOSS[model]
+    data_loss = hypergrad.MODELS[model][1]
 
     def loss(params: dict, X: jax.Array, y: jax.Array) -> jax.Array:
         return data_loss(models.linear(params, X), y)
@@ -85,6 +81,7 @@ def cross_validated_path(
     min_ratio: float = 1e-4,
     folds: int = 5,
     seed: int = 0,
+    tune: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> SweepReport:
     """Cross-validate a whole λ path of a built-in model on a data set.
@@ -99,6 +96,7 @@ def cross_validated_path(
       min_ratio: smallest λ as a fraction of λ_max.
       folds: cross-validation folds.
       seed: the fold shuffle.
+      tune: also tune λ on the same CV loss by hypergradient (:func:`_tune`).
       progress: called with the name of each stage as it starts.
 
     Returns:
@@ -125,18 +123,15 @@ def cross_validated_path(
     num_classes = int(np.max(ds.y)) + 1 if model == "softmax" else 1
 
     say("λ grid")
-    grid_penalty = "l2" if rho == 0 else "l1"
-    lams = selection.lambda_grid(
-        ds.X, ds.y, model=model, num=num, min_ratio=min_ratio, penalty=grid_penalty
-    ).astype(dtype)
+    lams = selection.lambda_grid(ds.X, ds.y, model=model, num=num, min_ratio=min_ratio,
+                                 penalty="l2" if rho == 0 else "l1").astype(dtype)  # fmt: skip
     solver = _path_solver(model, rho, num_classes)
 
     say(f"{folds}-fold cross-validation of {num} λ (compiles first)")
     start = time.perf_counter()
     key = jax.random.key(seed)
-    cv = selection.cross_validate(
-        solver, _scores(model), X, y, lams, folds=folds, key=key, batched=True
-    )
+    cv = selection.cross_validate(solver, _scores(model), X, y, lams, folds=folds, key=key,
+                                  batched=True)  # fmt: skip
     seconds = {"cross-validation": time.perf_counter() - start}
 
     say("path on all the data")
@@ -146,11 +141,25 @@ def cross_validated_path(
     if model == "linear" and rho == 0:
         loo, gcv = (np.asarray(v) for v in closed_form.ridge_loo_gcv(X, y, lams))
     seconds["full path"] = time.perf_counter() - start
+    tuned = None
+    if tune:
+        say("hypergradient tuning of λ on the same folds")
+        start = time.perf_counter()
+        tuned = _tune(model, X, y, np.asarray(lams), folds=folds, key=key, l1_ratio=rho)
+        seconds["tuning"] = time.perf_counter() - start
     val_error = cv["error"].val_mean if "error" in cv else None
     m, n = ds.X.shape
-    return SweepReport(
-        ds.name, model, penalty, rho, m, n, cv["loss"], val_error, path, loo, gcv, seconds
-    )
+    return SweepReport(ds.name, model, penalty, rho, m, n, cv["loss"], val_error, path, loo, gcv,
+                       tuned, seconds)  # fmt: skip
+
+
+def _tune(
+    model: str, X: jax.Array, y: jax.Array, lams: np.ndarray, **options: Any
+) -> hypergrad.Tuned:
+    """λ tuned on the CV loss from the grid's geometric middle, within [λ_min/100, λ_max]."""
+    objective = hypergrad.path_cv(model, X, y, **options)
+    middle = float(np.sqrt(lams[0] * lams[-1]))
+    return hypergrad.tune(objective, middle, bounds=(float(lams[-1]) / 100, float(lams[0])))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -184,6 +193,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--no-figures", action="store_true", help="write no figures")
     sweep.add_argument("--quick", action="store_true", help="8 λ, 3 folds (a CI-sized run)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--tune",
+        action="store_true",
+        help="also tune λ by hypergradient descent on the same CV loss (from the grid's "
+        "geometric middle) and report it next to the grid's best",
+    )
     sweep.set_defaults(run=run)
 
 
@@ -223,11 +238,21 @@ def _summary(report: SweepReport) -> str:
         other = conventions.convert_lambda(
             cv.best_lam, from_="ng", to="sklearn_logreg_C", m=report.m
         )
-    return (
+    summary = (
         f"chosen λ = {cv.best_lam:.6g} (one-standard-error λ = {cv.lam_1se:.6g}); "
         f"{label} = {float(other):.6g}; nonzero weights at the best λ: "
         f"{int(np.count_nonzero(w))} of {w.size}"
     )
+    tuned = report.tuned
+    if tuned is not None:
+        evaluations = len(tuned.history)
+        summary += (
+            f"\ntuned λ = {float(tuned.lam):.6g}: CV loss {tuned.value:.6g} after "
+            f"{evaluations} evaluations ({tuned.fits} fits; {tuned.reason}); the grid's best "
+            f"λ = {cv.best_lam:.6g}: CV loss {float(np.min(cv.val_mean)):.6g} "
+            f"({cv.val.size} fits)"
+        )
+    return summary
 
 
 def _figures(report: SweepReport, out: Path, folds: int) -> list[Path]:
@@ -257,14 +282,14 @@ def _figures(report: SweepReport, out: Path, folds: int) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print the table and the chosen λ, write the figures."""
     num, folds = (8, 3) if args.quick else (args.num, args.folds)
-    progress = Progress(4, not args.quiet)
+    progress = Progress(5 if args.tune else 4, not args.quiet)
     min_ratio = (
         args.min_ratio if args.min_ratio is not None else (1e-7 if args.penalty == "l2" else 1e-4)
     )
     with jax.enable_x64(True):
         report = cross_validated_path(
             args.data, model=args.model, penalty=args.penalty, l1_ratio=args.l1_ratio, num=num,
-            min_ratio=min_ratio, folds=folds, seed=args.seed, progress=progress,
+            min_ratio=min_ratio, folds=folds, seed=args.seed, tune=args.tune, progress=progress,
         )  # fmt: skip
     penalty = (
         "λ/(2m)‖w‖²"

@@ -115,6 +115,8 @@ def run(
       A :class:`Study`.
     """
     _checks.check_choice(name, "name", _STUDIES)
+    if out is not None:
+        _checks.check_out_dir(out)
     module = import_module(f"regjax.experiments.{name}")
     study: Study = module.run(quick=quick, out=out, key=key, progress=progress)
     return study

@@ -24,10 +24,10 @@ Every method sees only the m examples; λ-pickers then refit on all m at their �
   batches of 20, validation loss on the 40 dev rows each epoch, patience 10; its model is
   used as it is (no refit), so it also pays for training on 160 rows, not 200. Its
   effective λ is the one whose L2 fit on those rows has the same ‖w‖;
-* **hypergradient** descent on u = log λ from λ = 1: the dev loss's dV/dλ by implicit
-  differentiation (``rj.hypergrad.val_loss_and_grad``),
-  :math:`u \leftarrow u - \mathrm{clip}(\eta\,\lambda\,dV/d\lambda, \pm 1)`, η = 10,
-  10 steps (one fit and one Hessian solve each).
+* **hypergradient** tuning of the dev loss from λ = 1 (``rj.hypergrad.tune`` of
+  ``rj.hypergrad.holdout``): quasi-Newton steps on log λ with dV/dλ by implicit
+  differentiation, each a warm-started fit and one Hessian solve, until its stopping rule
+  (|dV/d log λ| ≤ 10⁻⁴·V); its fits are counted per repetition (mean in the table).
 
 Cost is counted in fits (trainings to convergence); the grids' λ are fitted together, one
 ``jit(vmap)`` over repetitions and λ, but a network that takes a week would fit them one
@@ -59,7 +59,7 @@ ANSWER = np.round(np.arange(1, 41) * 0.01, 2)
 LOG_NUM, LOG_RATIO, FOLDS = 25, 1e-5, 5
 FINE = np.logspace(-1, 3, 41)  # the oracle's grid
 ES_BATCH, ES_PATIENCE, ES_EPOCHS, ES_LR = 20, 10, 300, 0.01  # early stopping
-HYPER_START, HYPER_STEPS, HYPER_RATE = 1.0, 10, 10.0  # hypergradient descent on log λ
+HYPER_START = 1.0  # where the hypergradient tuner starts
 METHODS = ("course grid", "answer grid", "log grid", "CV min", "CV 1-SE", "early stopping",
            "hypergradient")  # fmt: skip
 NEWTON_STEPS = 30  # per fit (λ > 0 converge in fewer); CG needs ≤ n + 1 steps exactly
@@ -116,25 +116,26 @@ def _early_stop(X: Any, y: Any, Xd: Any, yd: Any, w: Any, key: Any) -> tuple[jax
 
 
 @jax.jit
-@jax.vmap
-def _hyper_step(X: Any, y: Any, Xd: Any, yd: Any, u: Any) -> tuple[jax.Array, jax.Array]:
-    """Dev loss at λ = e^u (fit on X, y) and the next u, one clipped gradient step."""
-    lam = jnp.exp(u)
-    params = jax.tree.map(lambda a: a[0], paths.logistic(X, y, lam[None], tol=1e-10).params)
-    cost = costs.logistic_regression
-    value, dlam = hypergrad.val_loss_and_grad(cost, params, lam, (X, y), _bce, (Xd, yd))
-    return value, u - jnp.clip(HYPER_RATE * lam * dlam, -1.0, 1.0)
+def _warm_fit(start: Any, lam: Any, X: Any, y: Any) -> Any:
+    """The L2 fit at λ from ``start`` (the Newton path engine, warm-started)."""
+    init = jax.tree.map(lambda a: a[None], start)
+    path = paths.logistic(X, y, jnp.reshape(lam, (1,)), tol=1e-10, init=init)
+    return jax.tree.map(lambda a: a[0], path.params)
 
 
-def _hypergradient(tr: tuple, dv: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """u = log λ after each step (R, T + 1) and the dev loss there (R, T + 1)."""
-    u = jnp.full(tr[0].shape[0], np.log(HYPER_START))
-    us, values = [u], []
-    for _ in range(HYPER_STEPS + 1):
-        value, u = _hyper_step(*tr, *dv, u)
-        us.append(u)
-        values.append(value)
-    return np.exp(np.stack(us[:-1], 1)), np.stack(values, 1)
+def _hypergradient(tr: tuple, dv: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rj.hypergrad.tune`` of each repetition's dev loss from λ = HYPER_START: the
+    tuned λ (R,), its fits (R,), the dev loss at the start and at the end (R, 2)."""
+    p0 = {"w": jnp.zeros(N), "b": jnp.zeros(())}
+    lams, fits, dev = [], [], []
+    for X, y, Xd, yd in zip(*tr, *dv):
+        objective = hypergrad.holdout(costs.logistic_regression, p0, (X, y), _bce, (Xd, yd),
+                                      fit=_warm_fit)  # fmt: skip
+        tuned = hypergrad.tune(objective, HYPER_START)
+        lams.append(float(tuned.lam))
+        fits.append(tuned.fits)
+        dev.append((tuned.history[0].value, tuned.value))
+    return np.array(lams), np.array(fits), np.array(dev)
 
 
 def _log_grids(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -186,9 +187,9 @@ def _measure(rng: np.random.Generator, jkey: jax.Array, reps: int, say: Callable
     cv_min, cv_1se = _cross_validate(X, y, _log_grids(X, y), cv_key)
     say(f"early stopping: {reps} repetitions")
     es = [np.asarray(a) for a in _early_stop(*tr, *dv, W, jax.random.split(es_key, reps))]
-    say(f"hypergradient: {HYPER_STEPS} steps × {reps} repetitions")
-    hyper_lams, hyper_vals = _hypergradient(tr, dv)
-    other = {"CV min": cv_min, "CV 1-SE": cv_1se, "hypergradient": hyper_lams[:, -1]}
+    say(f"hypergradient tuning: {reps} repetitions")
+    hyper_lams, hyper_fits, hyper_dev = _hypergradient(tr, dv)
+    other = {"CV min": cv_min, "CV 1-SE": cv_1se, "hypergradient": hyper_lams}
     evaluated = {"fine": np.broadcast_to(FINE, (reps, len(FINE))), **dev["grids"],
                  "other": np.stack(list(other.values()), 1)}  # fmt: skip
     say(f"test loss: {reps} repetitions × {_stack(evaluated).shape[1]} λ on all {M} examples")
@@ -205,7 +206,7 @@ def _measure(rng: np.random.Generator, jkey: jax.Array, reps: int, say: Callable
     excess["early stopping"] = es[0] - best
     fits = {k: g.shape[1] + 1 for k, g in dev["grids"].items()}
     fits |= {"CV min": FOLDS * LOG_NUM + 1, "CV 1-SE": FOLDS * LOG_NUM + 1}
-    fits |= {"early stopping": 1, "hypergradient": HYPER_STEPS + 1}
+    fits |= {"early stopping": 1, "hypergradient": round(float(np.mean(hyper_fits)) + 1, 1)}
     lam_star = _common.log_argmin(FINE, test["fine"])[0]
     return {"signal": signal, "lam_star": lam_star, "fine": test["fine"],
             "best": best, "picks": {k: picks[k] for k in METHODS},
@@ -214,7 +215,8 @@ def _measure(rng: np.random.Generator, jkey: jax.Array, reps: int, say: Callable
             "es_epochs": es[2], "es_best_epoch": es[3], "es_stopped": es[4],
             "es_vs_same_rows": es[0] - dev["best_on_train_rows"], "separable": dev["separable"],
             "unconverged": unconverged,
-            "hyper_lams": hyper_lams, "hyper_dev": hyper_vals, "reps": reps}  # fmt: skip
+            "hyper_lams": hyper_lams, "hyper_fits": hyper_fits, "hyper_dev": hyper_dev,
+            "reps": reps}  # fmt: skip
 
 
 def run(
@@ -243,8 +245,9 @@ def run(
       quarter decade from a course point); ``separable`` (λ = 0 has no minimizer on the
       160 rows), ``unconverged`` (fits at λ > 0 that missed their tolerance); early stopping's
       ``es_epochs``, ``es_best_epoch``, ``es_stopped`` and ``es_vs_same_rows`` (excess
-      over the best L2 fit on the same 160 rows); the hypergradient's λ and dev loss
-      after each step, ``hyper_lams`` and ``hyper_dev`` (R, T + 1); ``summary`` (mean
+      over the best L2 fit on the same 160 rows); the hypergradient's λ ``hyper_lams``,
+      fits ``hyper_fits`` (R,) and dev loss at its start and end ``hyper_dev`` (R, 2);
+      ``summary`` (mean
       excess, its SE, median λ and λ/λ* per method) and the ``table``.
     """
     say = _common.reporter(progress)
@@ -293,8 +296,8 @@ def _answer(d: dict) -> str:
         f"{s['CV 1-SE']['ratio']:.2f}, {_pm('CV 1-SE', s)}). On one {M - M_TRAIN}-example "
         f"dev set the course's {{0, 0.01, …, 100}} gave {_pm('course grid', s)} in "
         f"{fits['course grid']} fits, a {LOG_NUM}-point log grid from λ_max "
-        f"{_pm('log grid', s)} in {fits['log grid']} and {HYPER_STEPS} hypergradient steps "
-        f"on log λ {_pm('hypergradient', s)} in {fits['hypergradient']}: the log grid's best "
+        f"{_pm('log grid', s)} in {fits['log grid']} and hypergradient tuning of log λ "
+        f"{_pm('hypergradient', s)} in {fits['hypergradient']} (mean): the log grid's best "
         f"point is only {res['log grid'].mean():.4f} from λ*, so the dev set's noise sets its "
         f"error, while the course grid's decade spacing alone costs "
         f"{res['course grid'].mean():.4f} ({course_far:.4f} when λ* falls between decades), "
