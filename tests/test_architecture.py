@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "regjax"
 # DESIGN.md's layers, lowest first; an import never goes up. The private helpers sit
 # with their users: _typing and _checks below everything, the engines with paths.
 LAYERS = [
-    {"_typing", "_checks"},
+    {"_typing", "_traced", "_checks"},
     {"conventions", "losses", "models", "prox", "data"},
     {"penalties"},
     {"costs"},

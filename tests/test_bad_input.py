@@ -330,8 +330,13 @@ def test_non_floating_params_network_and_x():
     net[1] = {"W": jnp.ones((2, 4), dtype=jnp.int32), "b": jnp.zeros(2, dtype=jnp.int32)}
     with pytest.raises(TypeError, match=r"params\[1\] must hold floating arrays"):
         costs.neural_network(net, _X(), _Y(), 1.0)
-    with pytest.raises(TypeError, match="X must be a floating array"):
-        costs.linear_regression(_glm(), jnp.ones((M, N), dtype=jnp.int32), _y(), 1.0)
+    with pytest.raises(TypeError, match=r"X must be a floating \(or integer\) array"):
+        costs.linear_regression(_glm(), jnp.ones((M, N), dtype=jnp.bool_), _y(), 1.0)
+    X_int = jnp.arange(M * N, dtype=jnp.int32).reshape(M, N)  # promoted, not refused
+    np.testing.assert_allclose(
+        costs.linear_regression(_glm(), X_int, _y(), 1.0),
+        costs.linear_regression(_glm(), X_int.astype(float), _y(), 1.0),
+    )
 
 
 # --- masks -----------------------------------------------------------------------------

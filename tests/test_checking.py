@@ -217,3 +217,89 @@ def test_many_coordinates_are_subsampled(x64, rng):
         lambda p: penalties.l2(p, 0.3, m=5), lambda p: closed_form.l2_grad(p, 0.3, m=5), params
     )
     assert report.ok, report
+
+
+def _extreme_cases(rng):
+    X = rng.normal(size=(20, 3))
+    y = (rng.random(20) < 0.5).astype(np.float64)
+    w = rng.normal(size=3)
+    return {
+        "lam=1e12": (costs.logistic_regression, closed_form.logistic_regression_grad,
+                     {"w": jnp.asarray(w), "b": jnp.asarray(0.1)}, X, y, 1e12),
+        "logits 1e4": (costs.logistic_regression, closed_form.logistic_regression_grad,
+                       {"w": jnp.asarray(1e4 * w), "b": jnp.asarray(0.0)}, X, y, 1.0),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["lam=1e12", "logits 1e4"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_correct_gradient_passes_and_a_wrong_one_fails_at_extreme_scales(x64, rng, case, dtype):
+    cost, grad, params, X, y, lam = _extreme_cases(rng)[case]
+    params = jax.tree.map(lambda a: a.astype(dtype), params)
+    X, y = X.astype(dtype), y.astype(dtype)
+    assert rj.check_grad(cost, grad, params, X, y, lam).ok
+
+    def wrong(p, X, y, lam):  # 1% off in one coordinate
+        g = grad(p, X, y, lam)
+        return {"w": g["w"].at[1].multiply(1.01), "b": g["b"]}
+
+    assert not rj.check_grad(cost, wrong, params, X, y, lam).ok
+
+
+def _cube_with_a_wrong_jvp():
+    """Σx³ whose autodiff derivative is wrong (2x instead of 3x²): only the central
+    differences can tell."""
+
+    @jax.custom_jvp
+    def f(x):
+        return jnp.sum(x**3)
+
+    @f.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), jnp.sum(2 * x * t)
+
+    return f
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32, jnp.bfloat16],
+                         ids=["float64", "float32", "bfloat16"])  # fmt: skip
+def test_central_differences_catch_a_wrong_autodiff_in_every_dtype(x64, dtype):
+    f = _cube_with_a_wrong_jvp()
+    x = jnp.array([1.0, -2.0, 3.0], dtype)
+    report = rj.check_grad(f, lambda x: 2 * x, x)  # closed form agrees with the wrong autodiff
+    assert report.max_rel_err == 0 and not report.ok
+
+    def g(x):
+        return jnp.sum(x**3)
+
+    assert rj.check_grad(g, lambda x: 3 * x**2, x).ok  # and the right one passes
+
+
+def test_a_correct_bfloat16_gradient_passes():
+    rng = np.random.default_rng(1)
+    X = jnp.asarray(rng.normal(size=(16, 3)), jnp.bfloat16)
+    y = jnp.asarray(rng.normal(size=16), jnp.bfloat16)
+    params = {
+        "w": jnp.asarray([0.5, -1.0, 0.25], jnp.bfloat16),
+        "b": jnp.asarray(0.1, jnp.bfloat16),
+    }
+    report = rj.check_grad(
+        costs.linear_regression, closed_form.linear_regression_grad, params, X, y, 0.7
+    )
+    assert report.ok, report
+
+
+@pytest.mark.parametrize("where", ["params", "X"])
+def test_nan_input_raises_naming_it(where):
+    X, y = jnp.ones((4, 2)), jnp.array([0.0, 1.0, 0.0, 1.0])
+    params = {"w": jnp.array([0.1, 0.2]), "b": jnp.array(0.0)}
+    if where == "params":
+        params["w"] = params["w"].at[0].set(jnp.nan)
+    else:
+        X = X.at[0, 0].set(jnp.nan)
+    name = r"params\['w'\]" if where == "params" else r"args\[0\]"
+    with pytest.raises(ValueError, match=rf"^{name} holds non-finite values"):
+        rj.check_grad(
+            costs.linear_regression, closed_form.linear_regression_grad, params, X, y, 1.0
+        )

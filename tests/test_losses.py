@@ -160,3 +160,18 @@ def test_loss_shape_errors():
         losses.softmax_cross_entropy(jnp.ones((3, 2)), jnp.ones(4, dtype=jnp.int32))
     with pytest.raises(TypeError, match="labels"):
         losses.softmax_cross_entropy(jnp.ones((3, 2)), jnp.ones(3))
+
+
+def test_the_mean_losses_refuse_labels_out_of_range_and_non_finite_logits():
+    z = jnp.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^y must be in \[0, 1\]"):
+        losses.binary_cross_entropy(z, jnp.array([2.0, -1.0]))
+    with pytest.raises(ValueError, match=r"^logits holds non-finite"):
+        losses.binary_cross_entropy(jnp.array([jnp.nan, 0.0]), jnp.array([1.0, 0.0]))
+    assert float(losses.binary_cross_entropy(jnp.zeros(2), jnp.array([0.5, 0.5]))) == (
+        pytest.approx(np.log(2.0))  # soft labels: log 2 at z = 0
+    )
+    with pytest.raises(ValueError, match=r"^labels must be integers in \[0, 3\)"):
+        losses.softmax_cross_entropy(jnp.zeros((2, 3)), jnp.array([0, 3]))
+    with pytest.raises(ValueError, match=r"^logits holds non-finite"):
+        losses.softmax_cross_entropy(jnp.full((2, 3), jnp.inf), jnp.array([0, 1]))

@@ -26,7 +26,7 @@ from regjax.checking import GradCheck, check_grad
 from regjax.conventions import convert_lambda
 from regjax.selection import CVResult, cross_validate, lambda_grid, sweep
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "CVResult",

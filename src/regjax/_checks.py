@@ -1,8 +1,10 @@
-"""Input checks, the only home of regjax's argument validation.
+r"""Input checks, the only home of regjax's argument validation.
 
-Static facts (shapes, dtypes, names) are always checked. Values (λ ≥ 0, finite data,
-labels in {0, 1}) are checked when they are concrete; inside ``jit``/``grad`` they are
-tracers and the check is skipped. Every message names the argument and what was
+Static facts (shapes, dtypes, names) are always checked. Values (λ ≥ 0 and finite,
+finite data, labels in {0, 1} or [0, K), counts, fractions, tolerances) are checked at
+once when they are concrete; inside ``jit``, ``vmap`` or ``grad`` they are tracers and
+go through :func:`regjax._traced.traced_check`, switched by ``REGJAX_ON_ERROR`` (off by
+default; ``raise`` or ``checkify``). Every message names the argument and what was
 expected.
 """
 
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from regjax._traced import traced_check
 from regjax._typing import Lam, Params
 
 
@@ -37,6 +40,8 @@ def check_lam(lam: Lam, name: str = "lam") -> None:
     """λ (a scalar or a pytree of scalars) must be finite and ≥ 0 when concrete."""
     for leaf in jax.tree.leaves(lam):
         if not is_concrete(leaf):
+            _real(np.zeros(0, jnp.result_type(leaf)), name)
+            traced_check(jnp.isfinite(leaf) & (leaf >= 0), f"{name} must be finite and >= 0")
             continue
         value = np.asarray(leaf)
         _real(value, name)
@@ -74,8 +79,11 @@ def as_grid(lams: ArrayLike, name: str = "lams") -> jax.Array:
 
 
 def check_positive(value: Any, name: str) -> None:
-    """A count or size such as m, n or the learning rate must be > 0 (when concrete)."""
-    if value is None or not is_concrete(value):
+    """A count or size such as m, n or the learning rate must be > 0."""
+    if value is None:
+        return
+    if not is_concrete(value):
+        traced_check(jnp.isfinite(value) & (value > 0), f"{name} must be a finite number > 0")
         return
     arr = np.asarray(value)
     if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
@@ -110,6 +118,8 @@ def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> No
 def check_tol(tol: Any, name: str = "tol", *, allow_zero: bool = False) -> None:
     """A tolerance: a finite number > 0 (≥ 0 with ``allow_zero``), when concrete."""
     if not is_concrete(tol):
+        ok = jnp.isfinite(tol) & ((tol >= 0) if allow_zero else (tol > 0))
+        traced_check(ok, f"{name} must be a finite number {'>=' if allow_zero else '>'} 0")
         return
     value = float(np.asarray(tol))
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
@@ -133,6 +143,8 @@ def check_fraction(
     else:
         _scalar(value, name, f"a number in {'(0, 1)' if open_ else '[0, 1]'}")
     if not is_concrete(value):
+        ok = ((0 < value) & (value < 1)) if open_ else ((0 <= value) & (value <= 1))
+        traced_check(ok, f"{name} must be in {'(0, 1)' if open_ else '[0, 1]'}")
         return
     v = np.asarray(value, np.float64)
     if not np.all(((0.0 < v) & (v < 1.0)) if open_ else ((0.0 <= v) & (v <= 1.0))):
@@ -208,6 +220,8 @@ def check_count(value: Any, name: str, what: str, *, elementwise: bool = False) 
         value.ravel()[0] if array and value.size else value, name, f"a positive integer ({what})"
     )
     if not is_concrete(value):
+        ok = jnp.isfinite(value) & (value >= 1) & (value == jnp.floor(value))
+        traced_check(ok, f"{name} ({what}) must be a positive integer")
         return
     v = np.asarray(value, dtype=np.float64)
     if not np.all(np.isfinite(v) & (v >= 1) & (v == np.floor(v))):
@@ -221,8 +235,12 @@ def check_choice(value: Any, name: str, choices: Collection[str]) -> None:
 
 
 def check_finite(x: ArrayLike, name: str) -> None:
-    """Data must not hold NaN or inf (when concrete)."""
-    if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
+    """Data must not hold NaN or inf."""
+    if not is_concrete(x):
+        if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+            traced_check(jnp.isfinite(x), f"{name} holds non-finite values (NaN or inf)")
+        return
+    if not bool(np.all(np.isfinite(np.asarray(x)))):
         raise ValueError(f"{name} holds non-finite values (NaN or inf)")
 
 
@@ -250,12 +268,15 @@ def finite_lanes(result: Any) -> jax.Array:
 
 
 def as_matrix(X: ArrayLike, name: str = "X") -> jax.Array:
-    """``X`` as a 2-D floating array of shape (m, n), checked."""
+    """``X`` as a 2-D floating array of shape (m, n), checked; integer X is promoted to
+    the default float (float32, or float64 with x64)."""
     X = jnp.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D (m, n), got shape {X.shape}")
+    if jnp.issubdtype(X.dtype, jnp.integer) and X.dtype != jnp.bool_:
+        X = X.astype(jnp.zeros(()).dtype)
     if not jnp.issubdtype(X.dtype, jnp.floating):
-        raise TypeError(f"{name} must be a floating array, got dtype {X.dtype}")
+        raise TypeError(f"{name} must be a floating (or integer) array, got dtype {X.dtype}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} must have at least one row (m > 0), got shape {X.shape}")
     check_finite(X, name)
@@ -313,8 +334,9 @@ def cost_inputs(
 
 
 def check_binary(y: ArrayLike, name: str = "y") -> None:
-    """Labels for a logistic cost must be exactly 0 or 1 (when concrete)."""
+    """Labels for a logistic cost must be exactly 0 or 1."""
     if not is_concrete(y):
+        traced_check((y == 0) | (y == 1), f"{name} must hold labels in {{0, 1}}")
         return
     values = np.asarray(y)
     if not np.all((values == 0) | (values == 1)):
@@ -329,10 +351,12 @@ def check_labels(labels: jax.Array, k: int, name: str = "labels") -> None:
             f"{name} must be 1-D integers in [0, {k}), got dtype {labels.dtype} "
             f"and shape {labels.shape}"
         )
-    if is_concrete(labels):
-        values = np.asarray(labels)
-        if np.any(values < 0) or np.any(values >= k):
-            raise ValueError(f"{name} must be integers in [0, {k}), got {np.unique(values)}")
+    if not is_concrete(labels):
+        traced_check((labels >= 0) & (labels < k), f"{name} must be integers in [0, {k})")
+        return
+    values = np.asarray(labels)
+    if np.any(values < 0) or np.any(values >= k):
+        raise ValueError(f"{name} must be integers in [0, {k}), got {np.unique(values)}")
 
 
 def check_float_params(params: Params) -> None:

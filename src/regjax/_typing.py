@@ -77,3 +77,12 @@ Fit: TypeAlias = Callable[..., Any]
 
 Score: TypeAlias = Callable[..., jax.Array]
 """``score(params, X, y) -> scalar``, a loss: lower is better."""
+
+
+def result_dtype(x: Any) -> Any:
+    """The dtype policy: results are in the input's floating dtype (an integer input:
+    the default float, float32, or float64 with x64)."""
+    import jax.numpy as jnp
+
+    dtype = jnp.result_type(x)
+    return dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.zeros(()).dtype

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from regjax import _checks, models, penalties
-from regjax._typing import Lam, Mask, Params, Scale
+from regjax._typing import Lam, Mask, Params, Scale, result_dtype
 
 __all__ = [
     "elastic_net_grad",
@@ -128,6 +128,7 @@ def elastic_net_grad(
       >>> elastic_net_grad({"w": jnp.array([2.0])}, 1.0, l1_ratio=0.5, scale="sum")["w"]
       Array([1.5], dtype=float32)
     """
+    _checks.check_fraction(l1_ratio)
     g1 = l1_grad(params, lam, m=m, scale=scale, mask=mask)
     g2 = l2_grad(params, lam, m=m, scale=scale, mask=mask)
     return jax.tree.map(lambda a, b: l1_ratio * a + (1 - l1_ratio) * b, g1, g2)
@@ -262,13 +263,19 @@ def neural_network_grad(
 def _centered(
     X: ArrayLike, y: ArrayLike, ndims: tuple[int, ...] = (1, 2)
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Centred X and y in the working dtype: X's, or float32 for 16-bit floats
+    (bfloat16, float16), which the SVD does not take and which would lose the answer."""
     X, y = _checks.data(X, y, ndims=ndims)
+    if jnp.finfo(X.dtype).bits < 32:
+        X = X.astype(jnp.float32)
+    y = y.astype(X.dtype)
     x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(y, axis=0)
     return X - x_mean, y - y_mean, x_mean, y_mean
 
 
 def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Lam) -> dict[str, jax.Array]:
-    r"""Minimizer of :func:`regjax.costs.linear_regression`, by the normal equations.
+    r"""Minimizer of :func:`regjax.costs.linear_regression` (computed as
+    :func:`ridge_path` at one λ: from the SVD of X̃, never from X̃ᵀX̃).
 
     Setting the gradient to zero (the intercept unpenalized) gives, with centred
     :math:`\tilde X = X - \bar x`, :math:`\tilde y = y - \bar y`,
@@ -299,12 +306,10 @@ def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Lam) -> dict[str, jax.Array]
       (2.0, 1.0)
     """
     _checks.check_lam(lam)
-    Xc, yc, x_mean, y_mean = _centered(X, y)
-    gram = Xc.T @ Xc + jnp.asarray(lam, dtype=Xc.dtype) * jnp.eye(Xc.shape[1], dtype=Xc.dtype)
-    # lstsq, not solve: at λ = 0 with a rank-deficient X the normal equations are
-    # singular and this gives their minimum-norm solution (numpy's pinv(X̃)ỹ), not NaN.
-    w = jnp.linalg.lstsq(gram, Xc.T @ yc)[0]
-    return {"w": w, "b": y_mean - x_mean @ w}
+    if jnp.ndim(lam) != 0:
+        raise ValueError(f"lam must be a scalar, got shape {jnp.shape(lam)}")
+    path = ridge_path(X, y, jnp.reshape(jnp.asarray(lam), (1,)))
+    return {"w": path["w"][0], "b": path["b"][0]}
 
 
 def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Array]:
@@ -316,7 +321,10 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
 
         w(\lambda) = V\,\mathrm{diag}\!\Big(\frac{s_j}{s_j^2 + \lambda}\Big)\,U^\top\tilde y,
 
-    so each extra λ costs O(n·r) after the O(m·n·r) decomposition.
+    so each extra λ costs O(n·r) after the O(m·n·r) decomposition. Written
+    :math:`1/(s_j + \lambda/s_j)`, it neither overflows nor underflows for any
+    representable X. Results are in X's dtype; bfloat16 and float16 are computed in
+    float32 (integer X: the default float).
 
     Args:
       X: inputs, shape (m, n).
@@ -334,6 +342,7 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
              [1.]], dtype=float32)
     """
     lams = _checks.as_grid(lams)
+    dtype = result_dtype(X)
     Xc, yc, x_mean, y_mean = _centered(X, y)
     U, s, Vt = jnp.linalg.svd(Xc, full_matrices=False)
     Uty = U.T @ yc  # (r,) or (r, k)
@@ -350,7 +359,7 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     else:
         w = jnp.einsum("gr,rk,rn->gnk", shrink, Uty, Vt)
         b = y_mean - jnp.einsum("gnk,n->gk", w, x_mean)
-    return {"w": w, "b": b}
+    return {"w": w.astype(dtype), "b": b.astype(dtype)}
 
 
 def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Array, jax.Array]:
@@ -387,6 +396,7 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
       choosing a good ridge parameter", Technometrics 21 (1979).
     """
     lams = _checks.as_grid(lams)
+    dtype = result_dtype(X)
     Xc, yc, _, _ = _centered(X, y, ndims=(1,))
     m = Xc.shape[0]
     U, s, _ = jnp.linalg.svd(Xc, full_matrices=False)
@@ -397,4 +407,4 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
     leverage = 1 / m + factor @ (U**2).T  # (G, m): diagonal of H
     loo = jnp.mean((residual / (1 - leverage)) ** 2, axis=1)
     gcv = jnp.mean(residual**2, axis=1) / (1 - (1 + jnp.sum(factor, axis=1)) / m) ** 2
-    return loo, gcv
+    return loo.astype(dtype), gcv.astype(dtype)

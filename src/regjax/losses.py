@@ -139,8 +139,8 @@ def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> jax.Array:
     (:math:`1 - \sigma(z) = \sigma(-z)`), which is finite for any finite z.
 
     Args:
-      logits: z = Xw + b, shape (m,).
-      y: labels in {0, 1}, shape (m,).
+      logits: z = Xw + b, shape (m,), finite.
+      y: labels in {0, 1} (or soft labels in [0, 1]), shape (m,).
 
     Returns:
       A scalar.
@@ -152,6 +152,8 @@ def binary_cross_entropy(logits: ArrayLike, y: ArrayLike) -> jax.Array:
     """
     logits, y = jnp.asarray(logits), jnp.asarray(y)
     _checks.check_same_shape(logits, y, ("logits", "y"))
+    _checks.check_finite(logits, "logits")
+    _checks.check_fraction(y, "y", elementwise=True)  # labels, or soft labels in [0, 1]
     return jnp.mean(logistic_terms(logits, y))
 
 
@@ -207,7 +209,7 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> jax.Array:
             f"labels must have shape (m,) = {logits.shape[:1]} for logits (m, K), "
             f"got {labels.shape}"
         )
-    if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise TypeError(f"labels must be integers in [0, K), got dtype {labels.dtype}")
+    _checks.check_labels(labels, logits.shape[1])
+    _checks.check_finite(logits, "logits")
     Y = jax.nn.one_hot(labels, logits.shape[1], dtype=logits.dtype)
     return jnp.mean(softmax_terms(logits, Y, axis=1))

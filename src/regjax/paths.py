@@ -49,7 +49,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from regjax import _checks, _implicit, closed_form
-from regjax._typing import Params
+from regjax._typing import Params, result_dtype
 from regjax.solvers import ConvergenceWarning
 
 if TYPE_CHECKING:
@@ -148,17 +148,23 @@ def _finish(
     return path
 
 
+def _in_dtype(path: Path, dtype: Any) -> Path:
+    """The path's parameters in the caller's dtype (computed in the widest float)."""
+    return path._replace(params=jax.tree.map(lambda a: a.astype(dtype), path.params))
+
+
 def _one_output(
     solver: str, family_name: str, X: jax.Array, y: jax.Array, lams: jax.Array, **options: Any
 ) -> Path:
     """A path of a model with one output: y (m,) in, ``{"w": (G, n), "b": (G,)}`` out."""
-    init = options.pop("init")
+    init, dtype = options.pop("init"), options.pop("dtype")
     if init is not None:
         w, b = _start(init, lams, (X.shape[1],), ())
         init = (w.T[:, None, :], b[None, :])
     outcome = _run(family_name, X, y.astype(X.dtype)[:, None, None], lams, init=init, **options)
     W, b = outcome[:2]
-    return _finish(solver, {"w": W[:, 0, :].T, "b": b[0]}, lams, outcome[2:], options["tol"])
+    path = _finish(solver, {"w": W[:, 0, :].T, "b": b[0]}, lams, outcome[2:], options["tol"])
+    return _in_dtype(path, dtype)
 
 
 def _start(
@@ -180,9 +186,11 @@ def _start(
 def _inputs(
     X: ArrayLike, y: ArrayLike, lams: ArrayLike, y_name: str = "y", ndims: tuple[int, ...] = (1, 2)
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """X (in the widest float enabled), y, and the grid in X's dtype, all checked."""
+    """X and float y (in the widest float enabled), and the grid in X's dtype, all
+    checked; integer labels stay integers."""
     X, y = _checks.data(X, y, y_name, ndims=ndims)
     X = X.astype(jax.dtypes.canonicalize_dtype(jnp.float64))
+    y = y.astype(X.dtype) if jnp.issubdtype(y.dtype, jnp.floating) else y
     return X, y, _checks.as_grid(lams).astype(X.dtype)
 
 
@@ -208,11 +216,12 @@ def ridge(X: Matrix, y: Targets, lams: Grid) -> Path:
       >>> path.params["w"][:, 0].round(4), bool(path.converged.all())
       (Array([2., 1.], dtype=float32), True)
     """
+    dtype = result_dtype(X)
     X, y, lams = _inputs(X, y, lams)
     params = closed_form.ridge_path(X, y, lams)
     zeros = jnp.zeros(lams.shape, jnp.int32)
     outcome = (zeros, _ridge_grad_max(X, y, lams, params["w"]), zeros == 0, zeros != 0)
-    return _finish("ridge", params, lams, outcome, None)
+    return _in_dtype(_finish("ridge", params, lams, outcome, None), dtype)
 
 
 def _ridge_grad_max(X: jax.Array, y: jax.Array, lams: jax.Array, w: jax.Array) -> jax.Array:
@@ -265,9 +274,10 @@ def linear(
     _checks.check_fraction(l1_ratio)
     if float(l1_ratio) == 0:
         return ridge(X, y, lams)
+    dtype = result_dtype(X)
     X, y, lams = _inputs(X, y, lams, ndims=(1,))
     return _one_output("linear", "squared", X, y, lams, l1_ratio=l1_ratio, tol=tol,
-                       max_iter=max_iter, init=init)  # fmt: skip
+                       max_iter=max_iter, init=init, dtype=dtype)  # fmt: skip
 
 
 def logistic(
@@ -318,10 +328,11 @@ def logistic(
       >>> path.params["w"].shape, bool(path.params["w"][0, 0] > path.params["w"][1, 0] > 0)
       ((2, 1), True)
     """
+    dtype = result_dtype(X)
     X, y, lams = _inputs(X, y, lams, ndims=(1,))
     _checks.check_binary(y)
     return _one_output("logistic", "binary", X, y, lams, l1_ratio=l1_ratio, tol=tol,
-                       max_iter=max_iter, max_cg=max_cg, init=init)  # fmt: skip
+                       max_iter=max_iter, max_cg=max_cg, init=init, dtype=dtype)  # fmt: skip
 
 
 def softmax(
@@ -372,6 +383,7 @@ def softmax(
       >>> path.params["w"].shape, path.params["b"].shape
       ((3, 1, 3), (3, 3))
     """
+    dtype = result_dtype(X)
     X, labels, lams = _inputs(X, labels, lams, "labels", ndims=(1,))
     if num_classes is None:
         if not _checks.is_concrete(labels):
@@ -386,4 +398,5 @@ def softmax(
     outcome = _run("softmax", X, Y, lams, l1_ratio=l1_ratio, tol=tol, max_iter=max_iter,
                    max_cg=max_cg, init=init)  # fmt: skip
     W, b = outcome[:2]
-    return _finish("softmax", {"w": jnp.transpose(W, (2, 0, 1)), "b": b.T}, lams, outcome[2:], tol)
+    params = {"w": jnp.transpose(W, (2, 0, 1)), "b": b.T}
+    return _in_dtype(_finish("softmax", params, lams, outcome[2:], tol), dtype)
