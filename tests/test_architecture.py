@@ -14,9 +14,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "regjax"
 # DESIGN.md's layers, lowest first; an import never goes up. The private helpers sit
 # with their users: _typing and _checks below everything, the engines with paths.
 LAYERS = [
-    {"_typing", "_traced", "_checks"},
+    {"_typing", "_traced", "_checks", "_format"},
     {"conventions", "losses", "models", "prox", "data"},
-    {"penalties"},
+    {"penalties", "_masks"},
     {"costs"},
     {"closed_form", "checking"},
     {
@@ -29,6 +29,7 @@ LAYERS = [
         "_newton",
         "_proximal",
         "_implicit",
+        "_sharding",
     },
     {"selection", "hypergrad", "_tuning"},
     {"experiments", "figures"},

@@ -303,3 +303,45 @@ def test_nan_input_raises_naming_it(where):
         rj.check_grad(
             costs.linear_regression, closed_form.linear_regression_grad, params, X, y, 1.0
         )
+
+
+def test_a_report_prints_as_a_table_of_its_leaves(x64, rng):
+    """print(report): the verdict, then one row per leaf with its errors and status; a
+    wrong leaf is marked FAIL and the right one ok."""
+    params, X, y = _problem(rng)
+
+    def wrong(p, X, y, lam):  # λw instead of λw/m: w is wrong, b is right
+        g = closed_form.linear_regression_grad(p, X, y, 0.0)
+        return {"w": g["w"] + lam * p["w"], "b": g["b"]}
+
+    good = rj.check_grad(
+        costs.linear_regression, closed_form.linear_regression_grad, params, X, y, 2.0
+    )
+    bad = rj.check_grad(costs.linear_regression, wrong, params, X, y, 2.0)
+    assert str(good).startswith("GradCheck ok")
+    text = str(bad)
+    assert text.startswith("GradCheck FAILED")
+    rows = {line.split()[0]: line.split()[-1] for line in text.splitlines()[3:]}
+    assert rows == {"['b']": "ok", "['w']": "FAIL"}
+    assert f"{bad.leaves[1].rel_err:.1e}" in text  # the numbers of the report itself
+    assert "(≤1e-10)" in text and "(≤1e-06)" in text  # the float64 tolerances
+
+
+def test_raise_if_failed(x64, rng):
+    """For tests: a passing report is returned, a failing one raises AssertionError
+    whose message is the table naming the wrong leaf."""
+    params, X, y = _problem(rng)
+    good = rj.check_grad(
+        costs.linear_regression, closed_form.linear_regression_grad, params, X, y, 2.0
+    )
+    assert good.raise_if_failed() is good
+
+    def doubled(*a):
+        return jax.tree.map(
+            lambda g: 2 * g,
+            closed_form.linear_regression_grad(*a),
+        )
+
+    bad = rj.check_grad(costs.linear_regression, doubled, params, X, y, 2.0)
+    with pytest.raises(AssertionError, match=r"GradCheck FAILED(.|\n)*\['w'\]"):
+        bad.raise_if_failed()

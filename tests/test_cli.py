@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 import time
+import warnings
+from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
@@ -19,6 +21,8 @@ from _helpers import PNG_MAGIC
 
 import regjax
 from regjax import checking, cli
+from regjax._format import table
+from regjax.cli._output import as_flags, flags_of
 from regjax.cli.sweep import MODELS, cross_validated_path
 from regjax.conventions import CONVENTIONS
 
@@ -225,13 +229,13 @@ def test_convert_to_all(capsys):
         assert float(rows[name][0]) == pytest.approx(value, rel=1e-6)
 
 
-def test_convert_to_all_without_n_and_lr_marks_those_rows(capsys):
+def test_convert_to_all_without_n_and_lr_marks_those_rows_naming_the_flag(capsys):
     assert cli.main(["convert", "2", "--from", "ng", "--to", "all", "--m", "100"]) == 0
     rows = _rows(capsys.readouterr().out)
     assert set(CONVENTIONS) <= set(rows)
-    assert rows["per_param"][0] == "-" and "n=" in rows["per_param"][1]
+    assert rows["per_param"][0] == "-" and rows["per_param"][2] == "(needs --n)"
     assert rows["decoupled_independent"][0] == "-"
-    assert "learning_rate=" in rows["decoupled_independent"][1]
+    assert rows["decoupled_independent"][2] == "(needs --lr)"
     assert float(rows["mean_l2"][0]) == pytest.approx(0.02)
 
 
@@ -273,6 +277,221 @@ def test_convert_errors_exit_2_with_a_message(capsys, argv, message):
     assert captured.out == ""
     assert captured.err.startswith("regjax convert: ")
     assert re.search(message, captured.err.strip()), captured.err
+
+
+def test_convert_between_a_decay_and_a_penalty_states_the_sgd_condition(capsys):
+    """The issue's case: without --optimizer the row is marked and a note says that the
+    number holds under plain SGD only; and what PyTorch/Optax decay is said too."""
+    argv = ["convert", "0.05", "--from", "decoupled_lr_scaled", "--to", "ng", "--m", "1400"]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    rows = _rows(captured.out)
+    assert float(rows["ng"][0]) == pytest.approx(70.0)  # λ = m·c, c = wd = 0.05
+    assert rows["ng"][1] == "plain SGD only *"
+    lines = captured.out.splitlines()
+    header = next(line for line in lines if line.startswith("convention"))
+    assert re.split(r"\s{2,}", header) == ["convention", "value", "equivalent under", "meaning"]
+    (note,) = [line for line in lines if line.startswith("* ")]
+    assert note.startswith(
+        "* equivalent under plain SGD only; with Adam-type optimizers no λ is equivalent"
+    )
+    assert "--optimizer" in note and "1711.05101" in note
+    (biases,) = [line for line in lines if line.startswith("note: ")]
+    assert "biases" in biases and "mask=True" in biases
+    assert captured.err == ""
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "AdamW", "rmsprop"])
+def test_convert_with_an_adaptive_optimizer_says_no_lambda_is_equivalent(capsys, optimizer):
+    argv = ["convert", "0.05", "--from", "decoupled_lr_scaled", "--to", "ng", "--m", "1400"]
+    assert cli.main([*argv, "--optimizer", optimizer]) == 0
+    captured = capsys.readouterr()
+    name = optimizer.lower()
+    rows = _rows(captured.out)
+    assert float(rows["ng"][0]) == pytest.approx(70.0)  # still plain SGD's number
+    assert rows["ng"][1] == f"plain SGD only, not {name} *"
+    (note,) = [line for line in captured.out.splitlines() if line.startswith("* ")]
+    assert note.startswith(f"* decoupled_lr_scaled -> ng: under {name} no λ is equivalent")
+    assert captured.err == ""  # the warning is the note, not a Python warning
+
+
+def test_convert_with_momentum_names_the_moved_fixed_point(capsys):
+    argv = ["convert", "0.03", "--from", "ng", "--to", "decoupled_lr_scaled", "--m", "100"]
+    assert cli.main([*argv, "--optimizer", "momentum"]) == 0
+    out = capsys.readouterr().out
+    assert float(_rows(out)["decoupled_lr_scaled"][0]) == pytest.approx(3e-4)  # wd = λ/m
+    assert "(1 − β)·c" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "target", "expected", "condition"),
+    [
+        # a penalty in two conventions: the same objective under any optimizer; wd = λ/m
+        (["3", "--from", "ng", "--to", "torch_weight_decay", "--m", "100"], "torch_weight_decay",
+         0.03, "any optimizer"),
+        # the two decoupled forms: the same steps at a constant η; d = η·wd
+        (["0.3", "--from", "decoupled_lr_scaled", "--to", "decoupled_independent", "--lr",
+          "0.02"], "decoupled_independent", 0.006, "any optimizer, constant η"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("optimizer", [[], ["--optimizer", "adam"]])
+def test_convert_within_one_kind_holds_under_any_optimizer(
+    capsys, argv, target, expected, condition, optimizer
+):
+    assert cli.main(["convert", *argv, *optimizer]) == 0
+    out = capsys.readouterr().out
+    assert _rows(out)[target][:2] == [f"{expected:g}", condition]
+    assert not any(line.startswith("* ") for line in out.splitlines())
+    assert "note: " in out  # PyTorch's and Optax's decay reach the biases
+
+
+def test_convert_between_two_penalties_prints_no_notes(capsys):
+    assert cli.main(["convert", "1", "--from", "ng", "--to", "sum", "--m", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].split()[:2] == ["sum", "1"]  # the table's row is the last line
+
+
+def test_convert_to_all_with_adam_marks_the_penalties_only(capsys):
+    argv = ["convert", "0.05", "--from", "decoupled_lr_scaled", "--to", "all", "--m", "1400"]
+    assert cli.main([*argv, "--n", "10", "--lr", "0.1", "--optimizer", "adam"]) == 0
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    for name in CONVENTIONS:
+        decoupled = name in ("decoupled_lr_scaled", "decoupled_independent")
+        assert rows[name][1].endswith("not adam *") != decoupled, name
+    assert float(rows["decoupled_independent"][0]) == pytest.approx(0.005)  # d = η·wd
+    assert sum(line.startswith("* ") for line in out.splitlines()) == 1
+
+
+def _user_error(argv: list[str], capsys) -> str:
+    """Run the command; it must exit 2 with one line ``regjax CMD: ...`` on stderr,
+    nothing on stdout and no traceback. Returns that line."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_info:  # argparse's own errors
+        code = exit_info.code
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    assert captured.err.startswith(f"regjax {argv[0]}: "), captured.err
+    return captured.err.strip()
+
+
+_CONVERT = ["convert", "1", "--from", "ng", "--to", "mean_l2"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([*_CONVERT, "--m", "-3"], r"--m \(the number of training examples\) must be a pos"),
+        ([*_CONVERT, "--m", "2.5"], r"argument --m: invalid int value: '2.5'"),
+        ([*_CONVERT, "--m", "x"], r"argument --m: invalid int value: 'x'"),
+        ([*_CONVERT, "--m", "10", "--n", "-1"], r"--n \(the number of penalized weights\) must"),
+        ([*_CONVERT, "--m", "10", "--lr", "0"], r"--lr must be a finite number > 0, got 0"),
+        ([*_CONVERT, "--m", "10", "--lr", "nan"], r"--lr must be a finite number > 0, got nan"),
+        ([*_CONVERT, "--m", "10", "--lr", "fast"], r"argument --lr: invalid float value"),
+        ([*_CONVERT, "--m", "10", "--optimizer", "adamm"], r"--optimizer must be one of .*'adamm'"),
+        ([*_CONVERT, "--m", "10", "--frob"], r"unrecognized arguments: --frob"),
+        (["convert", "x", "--from", "ng", "--to", "ng"], r"argument VALUE: invalid float value"),
+        (["convert", "inf", "--from", "ng", "--to", "ng", "--m", "9"], r"VALUE must be finite"),
+        (["convert", "1", "--from", "ng", "--to", "every", "--m", "9"], r"--to must be one of \["),
+        (["convert", "1", "--from", "ng", "--to", "all"], r"convention 'ng' needs --m$"),
+        (["check", "--seed", "-1"], r"--seed must be an int in \[0, 4294967295\], got -1$"),
+        (["check", "--seed", str(2**32)], r"--seed must be an int in \[0, 4294967295\]"),
+        (["check", "--seed", "x"], r"argument --seed: invalid int value: 'x'"),
+        (["check", "--lam", "x"], r"argument --lam: invalid float value: 'x'"),
+        (["check", "--lam", "1e308"], r"--lam 1e\+308 is too large: the L2 penalty is not fin"),
+        (["check", "--frob"], r"unrecognized arguments: --frob"),
+        (["experiment", "divide_by_m", "--seed", "-1"], r"--seed must be an int in \[0, "),
+        (["experiment", "divide_by_m", "--seed", "x"], r"argument --seed: invalid int value"),
+        (["experiment", "divide_by_m", "--quick", "--frob"], r"unrecognized arguments: --frob"),
+    ],
+)
+def test_user_errors_are_one_line_naming_the_flag(capsys, argv, message):
+    assert re.search(message, _user_error(argv, capsys))
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_out_that_mkdir_refuses_exits_2_before_computing(capsys):
+    """/proc passes the permission check but refuses a new directory: found at once."""
+    start = time.perf_counter()
+    line = _user_error(["experiment", "divide_by_m", "--quick", "--out", "/proc/regjax"], capsys)
+    assert time.perf_counter() - start < 1.0
+    assert (
+        line
+        == "regjax experiment: --out '/proc/regjax' cannot be created: No such file or directory"
+    )
+
+
+def _cases_that(monkeypatch, action):
+    """``regjax check`` on one built-in case, after ``action()`` (a warning, an error)."""
+    real = checking.builtin_cases
+
+    def cases(*args, **kwargs):
+        action()
+        return real(*args, **kwargs)[:1]
+
+    monkeypatch.setattr(checking, "builtin_cases", cases)
+
+
+def test_a_library_warning_is_one_line_on_stderr(capsys, monkeypatch):
+    _cases_that(monkeypatch, lambda: warnings.warn("lam = 3 did not converge", stacklevel=1))
+    assert cli.main(["check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "regjax check: warning: lam = 3 did not converge\n"
+    assert "1 passed, 0 failed" in captured.out
+
+
+def _raise(error: BaseException):
+    def action():
+        raise error
+
+    return action
+
+
+def test_a_file_error_is_one_line_naming_the_file(capsys, monkeypatch):
+    _cases_that(monkeypatch, _raise(FileNotFoundError(2, "No such file or directory", "w.csv")))
+    line = _user_error(["check"], capsys)
+    assert line == "regjax check: [Errno 2] No such file or directory: 'w.csv'"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
+    _cases_that(monkeypatch, _raise(KeyboardInterrupt()))
+    assert cli.main(["check"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "regjax check: interrupted\n" and captured.out == ""
+
+
+def test_as_flags_rewrites_argument_names_only_where_they_name_an_argument():
+    parser = cli._subparser(cli._parser(), "convert")
+    flags = flags_of(parser)
+    assert {flags[k] for k in ("from_", "to", "m", "n", "lr", "learning_rate")} == {
+        "--from", "--to", "--m", "--n", "--lr"
+    }  # fmt: skip
+    assert flags["value"] == "VALUE" and flags["optimizer"] == "--optimizer"
+    cases = {
+        "convention 'ng' needs m=": "convention 'ng' needs --m",
+        "convention 'decoupled_independent' needs learning_rate=": "convention "
+        "'decoupled_independent' needs --lr",
+        "from_ must be one of ['ng'], got 'x'": "--from must be one of ['ng'], got 'x'",
+        "learning_rate must be a finite number > 0": "--lr must be a finite number > 0",
+        "m (a count) must be": "--m (a count) must be",
+        "value = 1e+308 overflows": "VALUE = 1e+308 overflows",
+        "to: unknown": "--to: unknown",
+        "with m=10 the value is small": "with m=10 the value is small",  # a value, not a keyword
+        "mass must be": "mass must be",  # not an argument
+    }
+    for message, expected in cases.items():
+        assert as_flags(message, flags) == expected
+
+
+def test_every_table_column_has_a_header():
+    assert table(["a", "b"], [["1", "2"]]).splitlines()[0] == "a  b"
+    with pytest.raises(ValueError, match=r"column 2 of \['λ', ''\] has no header"):
+        table(["λ", ""], [["1", "best"]])
+    with pytest.raises(ValueError, match="has 3 cells for 2 headers"):
+        table(["λ", "val"], [["1", "2", "best"]])
 
 
 # --- experiment ---------------------------------------------------------------------------
@@ -397,11 +616,13 @@ def test_out_is_not_checked_when_nothing_is_written(tmp_path, capsys):
         [],
     ],
 )
-def test_usage_errors_exit_2(capsys, argv):
+def test_usage_errors_exit_2_with_one_line(capsys, argv):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(argv)
     assert exit_info.value.code == 2
-    assert "usage: regjax" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("regjax")
+    assert err.rstrip().endswith("--help)")  # where the usage is
 
 
 def test_version_prints_the_package_version(capsys):

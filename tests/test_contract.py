@@ -7,6 +7,7 @@ writes it.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import operator
 
@@ -180,3 +181,30 @@ def test_every_contract_name_answers(x64, rng, tmp_path):
     assert names and all(isinstance(name, str) for name in names)
     study = rj.experiments.run("half_and_decay", quick=True, out=tmp_path)
     assert study.name == "half_and_decay" and study.figures and study.figures[0].exists()
+
+
+_DOCUMENTED = [
+    "models", "losses", "prox", "penalties", "costs", "closed_form", "checking",
+    "conventions", "transforms", "optimizers", "solvers", "paths", "selection",
+    "hypergrad", "data", "figures", "experiments",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", _DOCUMENTED)
+def test_help_names_what_every_public_argument_is(module):
+    """help() and the API docs show each parameter's and result's type by a name that
+    says what it is (``Params``, ``Lam``, ``Matrix``, ``Data``…: the aliases of
+    ``regjax._typing``, documented there), never a bare ``Any`` nor nothing."""
+    mod = importlib.import_module(f"regjax.{module}")
+    vague = []
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if isinstance(obj, type) or not inspect.isfunction(obj):
+            continue
+        sig = inspect.signature(obj)
+        for p in sig.parameters.values():
+            if p.annotation in ("Any", inspect.Parameter.empty):
+                vague.append(f"{name}({p.name})")
+        if sig.return_annotation in ("Any", inspect.Signature.empty):
+            vague.append(f"{name} -> ")
+    assert not vague, f"regjax.{module}: {vague}"

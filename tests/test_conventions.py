@@ -496,6 +496,220 @@ def test_convert_under_jit_matches_eager(x64):
 
 
 # ---------------------------------------------------------------------------------------
+# to="all", and arguments checked whenever given
+# ---------------------------------------------------------------------------------------
+
+
+def test_to_all_gives_every_convention_in_table_order():
+    for a in NAMES:
+        for value in (0.37, 12.0):
+            every = convert_lambda(value, from_=a, to="all", m=M, n=N, learning_rate=LR)
+            assert list(every) == list(CONVENTIONS)  # the table's order, every name
+            for b, got in every.items():
+                assert COEFFICIENT[b](got) == pytest.approx(COEFFICIENT[a](value), rel=1e-12)
+
+
+def test_to_all_leaves_out_the_names_whose_argument_is_missing():
+    # from the table: per_param needs n, decoupled_independent needs η, ng/sum/sklearn_* m
+    every = convert_lambda(2.0, from_="ng", to="all", m=100)
+    assert set(every) == set(CONVENTIONS) - {"per_param", "decoupled_independent"}
+    assert every["sklearn_logreg_C"] == pytest.approx(0.5)  # C = 1/(c·m), c = 2/100
+    assert every["keras_l2"] == pytest.approx(0.01)  # l2 = c/2
+    no_m = convert_lambda(0.3, from_="mean_l2", to="all", learning_rate=0.1)
+    assert set(no_m) == {
+        "mean_l2",
+        "keras_l2",
+        "torch_weight_decay",
+        "decoupled_lr_scaled",
+        "decoupled_independent",
+    }
+    assert no_m["decoupled_independent"] == pytest.approx(0.03)  # d = η·c
+    with pytest.raises(ValueError, match="'ng' needs m="):  # the source still needs its own
+        convert_lambda(1.0, from_="ng", to="all")
+
+
+def test_to_all_under_jit_and_on_arrays(x64):
+    values = np.array([0.5, 2.0])
+    every = jax.jit(lambda v: convert_lambda(v, from_="ng", to="all", m=M))(values)
+    np.testing.assert_allclose(every["mean_l2"], values / M, rtol=1e-15)
+    np.testing.assert_allclose(every["sklearn_logreg_C"], 1 / values, rtol=1e-15)
+
+
+def test_unknown_target_or_optimizer_names_the_argument():
+    with pytest.raises(ValueError, match=r"^to must be one of \['all', .*got 'every'"):
+        convert_lambda(1.0, from_="ng", to="every", m=10)
+    for bad in ("SGD", "adam_w", None, 3):
+        with pytest.raises(ValueError, match=r"^optimizer must be one of .*'adam'"):
+            convert_lambda(1.0, from_="ng", to="ng", m=10, optimizer=bad)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"m": 0}, r"^m \(the number of training examples\) must be a positive integer"),
+        ({"m": 2.5}, r"^m .* must be a positive integer"),
+        ({"n": -3}, r"^n \(the number of penalized weights\) must be a positive integer"),
+        ({"learning_rate": 0.0}, r"^learning_rate must be a finite number > 0"),
+        ({"learning_rate": math.nan}, r"^learning_rate must be a finite number > 0"),
+    ],
+)
+def test_a_given_argument_is_checked_even_where_unused(kwargs, message):
+    """mean_l2 -> keras_l2 needs none of m, n, η; a bad one given is still a mistake."""
+    with pytest.raises(ValueError, match=message):
+        convert_lambda(1.0, from_="mean_l2", to="keras_l2", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        convert_lambda(1.0, from_="mean_l2", to="all", **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# the optimizer: a penalty and a decoupled decay are the same under plain SGD only
+# ---------------------------------------------------------------------------------------
+
+DECOUPLED_NAMES = {"decoupled_lr_scaled", "decoupled_independent"}  # updates, not penalties
+KIND = {"sgd": "sgd", "momentum": "momentum", "nesterov": "momentum", "adam": "adaptive"}
+KIND |= {"adamw": "adaptive", "rmsprop": "adaptive", "adagrad": "adaptive", "lion": "adaptive"}
+
+
+def test_the_optimizer_table_marks_the_adaptive_ones():
+    assert {name: conventions.OPTIMIZERS[name] for name in KIND} == KIND
+    assert set(conventions.OPTIMIZERS.values()) == {"sgd", "momentum", "adaptive"}
+    assert conventions.DECOUPLED == DECOUPLED_NAMES
+
+
+@pytest.mark.parametrize("optimizer", sorted(KIND))
+def test_warns_exactly_between_a_penalty_and_a_decoupled_decay(optimizer):
+    kw = {"m": M, "n": N, "learning_rate": LR}
+    for a, b in itertools.product(NAMES, NAMES):
+        mixed = (a in DECOUPLED_NAMES) != (b in DECOUPLED_NAMES)
+        assert conventions.sgd_only(a, b) == mixed
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = convert_lambda(0.37, from_=a, to=b, optimizer=optimizer, **kw)
+        # the value is plain SGD's whatever the optimizer
+        assert COEFFICIENT[b](got) == pytest.approx(COEFFICIENT[a](0.37), rel=1e-12)
+        if not mixed or KIND[optimizer] == "sgd":
+            assert not caught, (a, b, optimizer)
+            continue
+        (warning,) = caught
+        assert warning.category is conventions.ConversionWarning
+        assert issubclass(conventions.ConversionWarning, UserWarning)
+        text = str(warning.message)
+        assert text.startswith(f"{a} -> {b}: under {optimizer} ")
+        if KIND[optimizer] == "adaptive":
+            assert "no λ is equivalent" in text and "1711.05101" in text
+        else:
+            assert "(1 − β)·c" in text
+        assert warning.filename == __file__  # points at the caller's line
+
+
+def test_to_all_warns_once_naming_the_penalties():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        every = convert_lambda(
+            0.05, from_="decoupled_lr_scaled", to="all", m=1400, optimizer="adam"
+        )
+    (warning,) = caught
+    penalties_given = [name for name in every if name not in DECOUPLED_NAMES]
+    assert str(warning.message).startswith(
+        f"decoupled_lr_scaled -> {', '.join(penalties_given)}: under adam no λ is equivalent"
+    )
+    assert every["ng"] == pytest.approx(70.0)  # λ = m·c = 1400·0.05, plain SGD's
+
+
+def test_the_default_optimizer_is_sgd_and_never_warns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for a, b in itertools.product(NAMES, NAMES):
+            convert_lambda(1.0, from_=a, to=b, m=M, n=N, learning_rate=LR)
+        convert_lambda(1.0, from_="decoupled_independent", to="all", m=M, learning_rate=LR)
+
+
+def _run(tx, decay, steps, X, y, theta):
+    """``steps`` full-batch steps of ``tx`` on the mean BCE, then θ_w ← θ_w − decay(t)·θ_w
+    (a decoupled decay on the weights, the bias left alone), in one lax.scan."""
+    grad = jax.grad(_mean_bce)
+
+    def step(carry, t):
+        params, state = carry
+        updates, state = tx.update(grad(params, X, y), state, params)
+        new = optax.apply_updates(params, updates)
+        new = {"w": new["w"] - decay(t) * params["w"], "b": new["b"]}
+        return (new, state), None
+
+    return jax.jit(lambda: jax.lax.scan(step, (theta, tx.init(theta)), jnp.arange(steps)))()[0][0]
+
+
+def _library_minimizer(X, y, lam):
+    return unflat(jnp.asarray(library_minimizer("logistic", X, y, lam)))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_moves_the_decoupled_fixed_point_to_one_minus_beta(x64, nesterov):
+    """SGD with momentum β (trace t ← βt + g) and a decoupled decay wd·η per step stops
+    where g/(1 − β) + wd·θ = 0: the library's minimizer at c = (1 − β)·wd, not at wd."""
+    X, y, theta = _sgd_setup()
+    m, beta, wd, lr = X.shape[0], 0.9, 0.05, 0.1
+    tx = optax.sgd(lr, momentum=beta, nesterov=nesterov)
+    ours = _run(tx, lambda t: lr * wd, 1500, X, y, theta)
+    with pytest.warns(conventions.ConversionWarning, match=r"\(1 − β\)·c"):
+        sgd_lam = convert_lambda(
+            wd, from_="decoupled_lr_scaled", to="ng", m=m, optimizer="momentum"
+        )
+    _assert_trees_close(ours, _library_minimizer(X, y, (1 - beta) * sgd_lam), rtol=1e-9)
+    assert float(jnp.max(jnp.abs(ours["w"] - _library_minimizer(X, y, sgd_lam)["w"]))) > 0.1
+
+
+@pytest.fixture
+def standard_promotion():
+    """optax's Adam and schedules mix Python floats with int32 step counts."""
+    with jax.numpy_dtype_promotion("standard"):
+        yield
+
+
+def test_under_adam_a_penalty_converts_and_a_decoupled_decay_does_not(x64, standard_promotion):
+    """Adam on mean BCE + wd/2‖w‖² (coupled, torch_weight_decay) ends at the library's
+    minimizer at the converted λ. AdamW at the same wd ends where −g_j/θ_j, the strength
+    each weight acts under, differs from weight to weight: no single λ has that point
+    as its minimizer, and all are far below wd (Loshchilov & Hutter 2019)."""
+    X, y, theta = _sgd_setup()
+    m, wd, steps = X.shape[0], 0.5, 2000
+    schedule = optax.cosine_decay_schedule(0.05, steps)
+    mask = {"w": True, "b": False}
+    coupled_tx = optax.chain(optax.add_decayed_weights(wd, mask=mask), optax.adam(schedule))
+    coupled = _run(coupled_tx, lambda t: 0.0, steps, X, y, theta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a penalty under Adam: no warning
+        lam = convert_lambda(wd, from_="torch_weight_decay", to="ng", m=m, optimizer="adam")
+    _assert_trees_close(coupled, _library_minimizer(X, y, lam), rtol=1e-8, atol=1e-10)
+
+    adamw = _run(optax.adam(schedule), lambda t: schedule(t) * wd, steps, X, y, theta)
+    g = jax.grad(_mean_bce)(adamw, X, y)
+    strengths = -np.asarray(g["w"]) / np.asarray(adamw["w"])
+    assert strengths.max() / strengths.min() > 3 and strengths.max() < wd / 10
+    with pytest.warns(conventions.ConversionWarning, match="under adam no λ is equivalent"):
+        convert_lambda(wd, from_="decoupled_lr_scaled", to="ng", m=m, optimizer="adam")
+
+
+def test_the_two_decoupled_forms_are_the_same_steps_under_adam(x64, standard_promotion):
+    """θ ← θ − η·adam(g) − η·wd·θ and θ ← θ − η·adam(g) − d·θ with d = η·wd, constant η."""
+    X, y, theta = _sgd_setup()
+    wd, lr = 0.3, 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = convert_lambda(
+            wd,
+            from_="decoupled_lr_scaled",
+            to="decoupled_independent",
+            learning_rate=lr,
+            optimizer="adam",
+        )
+    assert d == pytest.approx(lr * wd, rel=1e-15)
+    scaled = _run(optax.adam(lr), lambda t: lr * wd, 50, X, y, theta)
+    independent = _run(optax.adam(lr), lambda t: d, 50, X, y, theta)
+    _assert_trees_close(scaled, independent, rtol=1e-13)
+
+
+# ---------------------------------------------------------------------------------------
 # decay factor and time scales
 # ---------------------------------------------------------------------------------------
 

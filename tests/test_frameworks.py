@@ -7,6 +7,7 @@ the library's path logic.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ import pytest
 from _helpers import train
 from flax import nnx
 
-from regjax import losses, penalties, transforms
+from regjax import losses, optimizers, penalties, transforms
 
 M, N_IN, HIDDEN = 64, 4, 8
 STEPS = 30  # SGD steps of the equivalence test
@@ -229,3 +230,245 @@ def test_equinox_boolean_module_mask_is_a_tree_not_a_function():
     np.testing.assert_allclose(
         penalties.l2(params, 1.0, scale="sum", mask=mask), expected, rtol=1e-6
     )
+
+
+# ---------------------------------------------------------------------------------------
+# norm layers: embedding → Dense → LayerNorm → BatchNorm → RMSNorm → tanh → Dense
+
+VOCAB, EMB = 5, 3
+TOKENS = jnp.arange(16) % VOCAB
+
+
+class NormNet(NamedTuple):
+    """A model with norm layers, its parameters, and its arrays read by the framework."""
+
+    params: Any
+    apply: Callable[[Any, jax.Array], jax.Array]
+    kernels: Callable[[Any], dict[str, jax.Array]]  # "embedding", "hidden", "out"
+    scales: Callable[[Any], list[jax.Array]]  # the three norm layers' scales (weights)
+    rest: Callable[[Any], list[jax.Array]]  # norm biases and the layers' biases
+    full: Any  # the whole tree, with the batch statistics where they are variables
+
+
+def _nnx_norm() -> NormNet:
+    class Model(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            self.embed = nnx.Embed(VOCAB, EMB, rngs=rngs)
+            self.hidden = nnx.Linear(EMB, HIDDEN, rngs=rngs)
+            self.ln = nnx.LayerNorm(HIDDEN, rngs=rngs)
+            self.bn = nnx.BatchNorm(HIDDEN, use_running_average=True, rngs=rngs)
+            self.rms = nnx.RMSNorm(HIDDEN, rngs=rngs)
+            self.out = nnx.Linear(HIDDEN, 1, rngs=rngs)
+
+        def __call__(self, t: jax.Array) -> jax.Array:
+            h = self.rms(self.bn(self.ln(self.hidden(self.embed(t)))))
+            return self.out(jnp.tanh(h))[:, 0]
+
+    graphdef, params, stats = nnx.split(Model(nnx.Rngs(0)), nnx.Param, ...)
+    stats = _f64(stats)
+
+    def model(p: Any) -> Any:
+        return nnx.merge(graphdef, p, stats)
+
+    def kernels(p: Any) -> dict[str, jax.Array]:
+        m = model(p)
+        return {"embedding": m.embed.embedding[...], "hidden": m.hidden.kernel[...],
+                "out": m.out.kernel[...]}  # fmt: skip
+
+    def scales(p: Any) -> list[jax.Array]:
+        m = model(p)
+        return [m.ln.scale[...], m.bn.scale[...], m.rms.scale[...]]
+
+    def rest(p: Any) -> list[jax.Array]:
+        m = model(p)
+        return [m.ln.bias[...], m.bn.bias[...], m.hidden.bias[...], m.out.bias[...]]
+
+    params = _f64(params)
+    full = nnx.state(model(params))  # Param and BatchStat variables
+    return NormNet(params, lambda p, t: model(p)(t), kernels, scales, rest, full)
+
+
+def _linen_norm() -> NormNet:
+    class Model(nn.Module):
+        @nn.compact
+        def __call__(self, t: jax.Array) -> jax.Array:
+            h = nn.Dense(HIDDEN)(nn.Embed(VOCAB, EMB)(t))
+            h = nn.RMSNorm()(nn.BatchNorm(use_running_average=True)(nn.LayerNorm()(h)))
+            return nn.Dense(1)(jnp.tanh(h))[:, 0]
+
+    model = Model()
+    variables = _f64(dict(model.init(jax.random.key(0), TOKENS)))
+    stats = variables["batch_stats"]  # not parameters: the optimizer never sees them
+    norms = ("LayerNorm_0", "BatchNorm_0", "RMSNorm_0")
+    return NormNet(
+        variables["params"],
+        lambda p, t: model.apply({"params": p, "batch_stats": stats}, t),
+        lambda p: {
+            "embedding": p["Embed_0"]["embedding"],
+            "hidden": p["Dense_0"]["kernel"],
+            "out": p["Dense_1"]["kernel"],
+        },
+        lambda p: [p[k]["scale"] for k in norms],
+        lambda p: [p[k]["bias"] for k in ("LayerNorm_0", "BatchNorm_0", "Dense_0", "Dense_1")],
+        variables,
+    )
+
+
+class _EqxNormModel(eqx.Module):
+    embed: eqx.nn.Embedding
+    hidden: eqx.nn.Linear
+    ln: eqx.nn.LayerNorm
+    bn: eqx.nn.BatchNorm
+    rms: eqx.nn.RMSNorm
+    out: eqx.nn.Linear
+
+    def __init__(self, key: jax.Array) -> None:
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.embed = eqx.nn.Embedding(VOCAB, EMB, key=k1)
+        self.hidden = eqx.nn.Linear(EMB, HIDDEN, key=k2)
+        self.ln = eqx.nn.LayerNorm(HIDDEN)
+        self.bn = eqx.nn.BatchNorm(HIDDEN, "batch", inference=True, mode="batch")
+        self.rms = eqx.nn.RMSNorm(HIDDEN)
+        self.out = eqx.nn.Linear(HIDDEN, 1, key=k3)
+
+    def __call__(self, t: jax.Array, state: eqx.nn.State) -> tuple[jax.Array, eqx.nn.State]:
+        h, state = self.bn(self.ln(self.hidden(self.embed(t))), state)
+        return self.out(jnp.tanh(self.rms(h)))[0], state
+
+
+def _equinox_norm() -> NormNet:
+    model, state = eqx.nn.make_with_state(_EqxNormModel)(jax.random.key(0))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    state = _f64(state)
+
+    def apply(p: Any, t: jax.Array) -> jax.Array:
+        batched = jax.vmap(
+            eqx.combine(p, static), axis_name="batch", in_axes=(0, None), out_axes=(0, None)
+        )
+        return batched(t, state)[0]
+
+    return NormNet(
+        _f64(params),
+        apply,
+        lambda p: {"embedding": p.embed.weight, "hidden": p.hidden.weight, "out": p.out.weight},
+        lambda p: [p.ln.weight, p.bn.weight, p.rms.weight],
+        lambda p: [p.ln.bias, p.bn.bias, p.rms.bias, p.hidden.bias, p.out.bias],
+        _f64(eqx.filter(model, eqx.is_inexact_array)),
+    )
+
+
+NORM_FRAMEWORKS = {"flax_nnx": _nnx_norm, "flax_linen": _linen_norm, "equinox": _equinox_norm}
+
+
+@pytest.fixture(params=list(NORM_FRAMEWORKS))
+def norm_net(request, x64) -> NormNet:
+    with jax.numpy_dtype_promotion("standard"):
+        return NORM_FRAMEWORKS[request.param]()
+
+
+def _sum_sq(arrays: Any) -> float:
+    return float(sum(np.sum(np.asarray(a) ** 2) for a in arrays))
+
+
+def test_norm_layers_are_not_penalized(norm_net):
+    """penalties.l2 under each mask = λ/2 · Σ of the squares the mask should see (numpy)."""
+    p, lam = norm_net.params, 3.0
+    kernels, scales = norm_net.kernels(p), norm_net.scales(p)
+    no_embedding = functools.partial(penalties.weights_only, embeddings=False)
+    expected = {
+        None: _sum_sq(kernels.values()),
+        penalties.exclude_biases_and_norms: _sum_sq(kernels.values()),
+        penalties.weights_only: _sum_sq(kernels.values()),
+        no_embedding: _sum_sq([kernels["hidden"], kernels["out"]]),
+        penalties.exclude_biases: _sum_sq([*kernels.values(), *scales]),  # scales decayed
+        True: _sum_sq(jax.tree.leaves(p)),  # PyTorch's and Optax's default: everything
+    }
+    for mask, total in expected.items():
+        got = penalties.l2(p, lam, scale="sum", mask=mask)
+        np.testing.assert_allclose(got, lam / 2 * total, rtol=1e-13, err_msg=str(mask))
+    assert _sum_sq(scales) == 3 * HIDDEN  # the norm scales start at 1: not a vacuous test
+    # batch statistics (running var = 1) are not decayed either: Linen's batch_stats
+    # collection by name, NNX's BatchStat variables by type
+    extra = len(jax.tree.leaves(norm_net.full)) - len(jax.tree.leaves(p))
+    assert extra == (0 if isinstance(norm_net.full, eqx.Module) else 2)  # mean and var
+    np.testing.assert_allclose(
+        penalties.l2(norm_net.full, lam, scale="sum"), lam / 2 * expected[None], rtol=1e-13
+    )
+
+
+def _trajectory(opt: optax.GradientTransformation, params: Any, grads: Any, steps: int) -> list:
+    """Parameters after 0..steps updates with the same gradients each step."""
+    state, out = opt.init(params), [params]
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes its int count in
+        for _ in range(steps):
+            updates, state = opt.update(grads, state, out[-1])
+            out.append(optax.apply_updates(out[-1], updates))
+    return out
+
+
+def test_decay_leaves_norm_layers_alone(norm_net):
+    """adamw / decoupled decay: norm scales and biases move exactly as under the optimizer
+    alone; the kernels follow θ_k = (1 − ηr)·θ_{k−1} + Δ_k, Δ_k the optimizer's own step."""
+    eta, rate, steps = 0.05, 2.0, 2
+    y = jnp.sin(TOKENS.astype(jnp.float64))
+
+    def loss(p: Any) -> jax.Array:
+        return losses.squared_error(norm_net.apply(p, TOKENS), y)
+
+    with jax.numpy_dtype_promotion("standard"):  # the layers' own float32 constants
+        grads = jax.jit(jax.grad(loss))(norm_net.params)  # fixed: each leaf steps alone
+    no_embedding = functools.partial(penalties.weights_only, embeddings=False)
+    adam = _trajectory(optax.adam(eta), norm_net.params, grads, steps)  # the optimizers alone
+    sgd = _trajectory(optax.sgd(eta), norm_net.params, grads, steps)
+    everything = ("embedding", "hidden", "out")
+    runs = [  # (with decay, the optimizer alone, the kernels decayed)
+        (optimizers.adamw(eta, rate), adam, everything),
+        (optimizers.adamw(eta, rate, mask=penalties.weights_only), adam, everything),
+        (
+            optax.chain(
+                optax.sgd(eta),
+                transforms.decoupled_weight_decay(rate, learning_rate=eta, mask=no_embedding),
+            ),
+            sgd,
+            ("hidden", "out"),
+        ),
+    ]
+    for decayed, ref, names in runs:
+        got = _trajectory(decayed, norm_net.params, grads, steps)[-1]
+        for fn in (norm_net.scales, norm_net.rest):
+            for a, b in zip(fn(got), fn(ref[-1])):
+                np.testing.assert_array_equal(a, b)
+        seq = [norm_net.kernels(p) for p in ref]
+        for name, kernel in norm_net.kernels(got).items():
+            expected = np.asarray(seq[0][name])
+            for k in range(1, steps + 1):
+                shrink = 1 - eta * rate if name in names else 1.0
+                expected = shrink * expected + np.asarray(seq[k][name] - seq[k - 1][name])
+            np.testing.assert_allclose(kernel, expected, rtol=1e-12, atol=1e-15, err_msg=name)
+    # mask=True reproduces optax.adamw / PyTorch AdamW: the norm scales (all 1) decay too
+    decay_all = _trajectory(optimizers.adamw(eta, rate, mask=True), norm_net.params, grads, 1)
+    for a, b in zip(norm_net.scales(decay_all[-1]), norm_net.scales(adam[1])):
+        np.testing.assert_allclose(a, np.asarray(b) - eta * rate * 1.0, rtol=1e-12)
+
+
+def test_nnx_and_equinox_modules_are_recognized_by_type(x64):
+    """An NNX module passed whole (it is a pytree): its norm layers by type, whatever
+    the attribute names; Equinox norm layers in a list, where no name says "norm"."""
+
+    class Block(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            self.a = nnx.Linear(2, 3, rngs=rngs)
+            self.b = nnx.BatchNorm(3, rngs=rngs)  # scale, bias, mean, var
+            self.c = nnx.GroupNorm(3, num_groups=1, rngs=rngs)
+
+    mask = penalties.exclude_biases_and_norms(Block(nnx.Rngs(0)))
+    assert jax.tree.leaves(mask.a) == [False, True]  # bias, kernel
+    assert not any(jax.tree.leaves(mask.b)) and not any(jax.tree.leaves(mask.c))
+    assert len(jax.tree.leaves(mask.b)) == 4
+
+    key = jax.random.key(0)
+    layers = [eqx.nn.Linear(2, 3, key=key), eqx.nn.GroupNorm(1, 3), eqx.nn.LayerNorm(3)]
+    flags = jax.tree.leaves(penalties.exclude_biases_and_norms(layers))
+    assert flags == [True, False, False, False, False, False]  # W, b, 2 × (weight, bias)
+    # the old rule, by name only, decays the norms' weights
+    assert jax.tree.leaves(penalties.exclude_biases(layers)) == [True, False] * 3

@@ -11,6 +11,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 from _helpers import (
@@ -26,7 +27,7 @@ from _helpers import (
     zero_params,
 )
 
-from regjax import costs, optimizers
+from regjax import costs, models, optimizers, penalties
 
 # ------------------------------------------------------------ SGD: L2 ≡ weight decay
 
@@ -113,7 +114,7 @@ _NAMED = {
         (0.0, ValueError, r"^learning_rate must be > 0"),
         (math.nan, ValueError, r"^learning_rate must be finite"),
         ("0.1", TypeError, r"^learning_rate must be a real number"),
-        (jnp.array([0.1, 0.2]), ValueError, r"^learning_rate must be a scalar or a schedule"),
+        (jnp.array([0.1, 0.2]), ValueError, r"^learning_rate must be a scalar \("),
         (
             optax.linear_schedule(0.1, -0.1, 100),  # negative after step 50
             ValueError,
@@ -153,3 +154,103 @@ def test_a_schedule_that_decays_to_zero_is_accepted(name):
 def test_bad_momentum_adam_constants_m_and_strengths(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# --------------------------------------------------------------- one λ per layer
+
+
+def _mlp():
+    """A (30, 5, 1) MLP (a list of two layers) on 100 breast-cancer rows, float64, and
+    its mean cross-entropy without a penalty."""
+    X, y = breast_cancer(100)
+    params = models.init_mlp(jax.random.key(1), (X.shape[1], 5, 1), dtype=jnp.float64)
+    Xj, Yj = jnp.asarray(X), jnp.asarray(y[:, None])
+    return params, lambda p: costs.neural_network(p, Xj, Yj, 0.0), X.shape[0]
+
+
+def _only(layer):
+    """An Optax mask: the weight matrix of one layer of a two-layer list."""
+    return [{"W": i == layer, "b": False} for i in range(2)]
+
+
+def test_per_layer_sgdw_equals_per_layer_sgd_l2_and_the_penalty(x64):
+    """SGD with λ = [λ₁, λ₂] (one per layer): sgd_l2, sgdw at λ/m, sgdw independent at
+    η·λ/m, and SGD on loss + penalties.l2(·, [λ₁, λ₂]) take the same steps."""
+    params, loss, m = _mlp()
+    lams, eta, steps = [1.0, 50.0], 0.5, 25
+    ref = train(optax.sgd(eta), lambda p: loss(p) + penalties.l2(p, lams, m=m), params, steps)
+    for opt in [
+        optimizers.sgd_l2(eta, lams, m=m),
+        optimizers.sgdw(eta, [lam / m for lam in lams]),
+        optimizers.sgdw(eta, [eta * lam / m for lam in lams], lr_scaled=False),
+    ]:
+        close(train(opt, loss, params, steps), ref)
+    # (each layer's own λ matters: test_transforms.py swaps them and the weights move)
+
+
+def test_per_layer_adamw_equals_optax_with_each_layers_own_decay(x64):
+    """adamw(η, [r₁, r₂]) = Adam, then each layer's W decayed at its own scalar rate
+    (optax.add_decayed_weights masked to that layer), lr-scaled or independent."""
+    params, loss, _ = _mlp()
+    eta, rates, steps = 0.02, [0.05, 2.0], 60
+    by_layer = [optax.masked(optax.add_decayed_weights(r), _only(k)) for k, r in enumerate(rates)]
+    independent = [
+        optax.masked(optax.add_decayed_weights(-eta * r), _only(k)) for k, r in enumerate(rates)
+    ]
+    runs = {
+        "lr-scaled": (optimizers.adamw(eta, rates),
+                      optax.chain(optax.scale_by_adam(), *by_layer, optax.scale(-eta))),
+        "independent": (optimizers.adamw(eta, [eta * r for r in rates], lr_scaled=False),
+                        optax.chain(optax.adam(eta), *independent)),
+    }  # fmt: skip
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
+        for ours, theirs in runs.values():
+            close(train(ours, loss, params, steps), train(theirs, loss, params, steps), 1e-10)
+        got, one = (train(optimizers.adamw(eta, r), loss, params, steps) for r in (rates, 0.05))
+    assert not np.allclose(got[1]["W"], one[1]["W"], rtol=1e-3)  # layer 2 got its own r₂
+
+
+_STRENGTH = {
+    "sgd_l2": ("lam", lambda s: optimizers.sgd_l2(0.1, s, m=10)),
+    "sgdw": ("rate", lambda s: optimizers.sgdw(0.1, s)),
+    "sgdw_independent": ("rate", lambda s: optimizers.sgdw(0.1, s, lr_scaled=False)),
+    "adam_l2": ("lam", lambda s: optimizers.adam_l2(0.1, s, m=10)),
+    "adamw": ("rate", lambda s: optimizers.adamw(0.1, s)),
+    "adamw_independent": ("rate", lambda s: optimizers.adamw(0.1, s, lr_scaled=False)),
+}
+
+
+def _layers():
+    return [{"W": jnp.ones((2, 3)), "b": jnp.ones(2)}, {"W": jnp.ones((1, 2)), "b": jnp.ones(1)}]
+
+
+@pytest.mark.parametrize("name", list(_STRENGTH))
+def test_every_named_optimizer_takes_one_strength_per_layer(name):
+    """[0.2, 3.0] steps layer k as the scalar strength of layer k would (each optimizer
+    is leafwise), with a per-layer schedule too."""
+    make, params = _STRENGTH[name][1], _layers()
+    grads = jax.tree.map(lambda v: -0.5 * v, params)
+    strengths = [0.2, optax.linear_schedule(3.0, 1.0, 2)]
+    opts = [make(strengths), *(make(s) for s in strengths)]
+    states = [opt.init(params) for opt in opts]
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
+        for _ in range(3):
+            steps = [opt.update(grads, st, params) for opt, st in zip(opts, states)]
+            (out, *alone), states = zip(*steps)
+            for k in range(2):
+                close(out[k], alone[k][k], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(out[1]["W"], alone[0][1]["W"])  # layer 2 did not get 0.2
+
+
+@pytest.mark.parametrize("name", list(_STRENGTH))
+def test_a_bad_per_layer_strength_is_refused_naming_it(name):
+    arg, make = _STRENGTH[name]
+    params = _layers()
+    with pytest.raises(ValueError, match=rf"^{arg} must have the structure of params"):
+        make([0.1, 0.1, 0.1]).init(params)
+    with pytest.raises(ValueError, match=rf"^{arg} must have the structure of params"):
+        make({"W": 0.1, "b": 0.1}).init(params)
+    with pytest.raises(ValueError, match=rf"^{arg} must be >= 0, got -0.1"):
+        make([0.1, -0.1])
+    with pytest.raises(ValueError, match=rf"^{arg} must be finite"):
+        make([float("inf"), 0.1])

@@ -27,6 +27,8 @@ SCALES = ("per_example", "sum", "per_param")
 MASK_KINDS = (
     "none",
     "exclude_biases",
+    "weights_only",
+    "everything",
     "bool_tree",
     "bool_prefix",
     "callable",
@@ -35,6 +37,7 @@ MASK_KINDS = (
 )
 LAM_KINDS = ("scalar", "zero", "per_leaf", "prefix")
 BIAS_NAMES = ("b", "bias")
+NORM_NAMES = ("scale",)  # Flax norm layers' scale
 L1_RATIO = 0.3
 
 
@@ -69,10 +72,15 @@ def _make_mask(kind, params, rng):
     names = _leaf_names(params)
     leaves, treedef = jax.tree.flatten(params)
     not_bias = [name not in BIAS_NAMES for name in names]
+    not_norm = [keep and name not in NORM_NAMES for name, keep in zip(names, not_bias)]
     if kind == "none":
-        return None, not_bias
+        return None, not_norm
     if kind == "exclude_biases":
         return penalties.exclude_biases, not_bias
+    if kind == "weights_only":
+        return penalties.weights_only, [k and np.ndim(x) >= 2 for k, x in zip(not_norm, leaves)]
+    if kind == "everything":
+        return True, [True] * len(leaves)
     if kind == "bool_tree":
         flags = [bool(v) for v in rng.integers(0, 2, len(leaves))]
         return jax.tree.unflatten(treedef, flags), flags
@@ -424,24 +432,82 @@ def test_vmap_over_lambda(x64, rng):
 # masks
 
 
-def test_default_mask_excludes_b_and_bias_only(x64):
+def test_default_mask_excludes_biases_and_norm_parameters(x64):
     params = {
         "dense": {"kernel": jnp.ones((2, 2)), "bias": jnp.ones(2)},
         "layers": [{"W": jnp.ones((1, 2)), "b": jnp.ones(1)}],
         "w": jnp.ones(3),
         "bb": jnp.ones(2),  # not a bias name
+        "ln": {"scale": jnp.ones(2), "offset": jnp.ones(2)},  # a Flax-style norm scale
     }
     expected = {
         "dense": {"kernel": True, "bias": False},
         "layers": [{"W": True, "b": False}],
         "w": True,
         "bb": True,
+        "ln": {"scale": False, "offset": True},
     }
-    assert penalties.exclude_biases(params) == expected
+    assert penalties.exclude_biases_and_norms(params) == expected
     assert penalties.resolve_mask(params) == jax.tree.leaves(expected)
-    assert penalties.num_penalized(params) == 4 + 2 + 3 + 2
-    # value: only the kept leaves count (all ones): Σw² = 11
-    np.testing.assert_allclose(float(penalties.l2(params, 2.0, scale="sum")), 11.0, rtol=1e-15)
+    assert penalties.num_penalized(params) == 4 + 2 + 3 + 2 + 2
+    # value: only the kept leaves count (all ones): Σw² = 13
+    np.testing.assert_allclose(float(penalties.l2(params, 2.0, scale="sum")), 13.0, rtol=1e-15)
+    # exclude_biases, the rule by name alone, keeps the scale
+    by_name = penalties.exclude_biases(params)
+    assert by_name == {**expected, "ln": {"scale": True, "offset": True}}
+    np.testing.assert_allclose(
+        float(penalties.l2(params, 2.0, scale="sum", mask=penalties.exclude_biases)), 15.0
+    )
+
+
+def test_default_mask_reads_norm_layer_names_on_the_path():
+    """Flax Linen's automatic names, snake case, the batch_stats collection; not look-alikes."""
+    spared = ["LayerNorm_0", "BatchNorm_12", "RMSNorm_0", "GroupNorm_3", "InstanceNorm_0",
+              "layer_norm", "batchnorm", "mlp/~/layer_norm_1", "batch_stats"]  # fmt: skip
+    kept = ["Dense_0", "normal", "enorm", "LayerNormal", "norm_layer", "Conv_0", "Embed_0"]
+    params = {name: {"kernel": jnp.ones((2, 2)), "mean": jnp.ones(2)} for name in spared + kept}
+    mask = penalties.exclude_biases_and_norms(params)
+    assert mask == {name: {"kernel": name in kept, "mean": name in kept} for name in spared + kept}
+
+
+def test_mask_true_and_false_mean_every_leaf_and_none(x64):
+    """mask=True decays everything, as PyTorch's weight_decay and optax.adamw do."""
+    params = {"w": jnp.array([1.0, 2.0]), "b": jnp.array(3.0), "scale": jnp.array([4.0])}
+    np.testing.assert_allclose(float(penalties.l2(params, 2.0, scale="sum", mask=True)), 30.0)
+    np.testing.assert_allclose(float(penalties.l1(params, 1.0, m=2, mask=True)), 5.0)
+    assert float(penalties.l2(params, 2.0, scale="sum", mask=False)) == 0.0
+    g = closed_form.l2_grad(params, 2.0, scale="sum", mask=True)
+    assert_trees_close(g, jax.tree.map(lambda x: 2.0 * x, params), 1e-15)
+    assert penalties.num_penalized(params, True) == 4
+    assert penalties.resolve_mask(params, np.bool_(False)) == [False] * 3
+    for bad in (1, 0.0, "all", jnp.ones(3, dtype=bool)):
+        with pytest.raises((TypeError, ValueError), match="mask"):
+            penalties.l2(params, 1.0, m=3, mask=bad)
+
+
+def test_weights_only_keeps_matrices_and_optionally_embeddings(x64):
+    params = {
+        "Embed_0": {"embedding": jnp.ones((4, 2))},
+        "Conv_0": {"kernel": jnp.ones((3, 3, 1, 2)), "bias": jnp.ones(2)},
+        "LayerNorm_0": {"scale": jnp.ones((2, 2)), "bias": jnp.ones((2, 2))},  # 2-D norm
+        "head": {"W": jnp.ones((2, 2)), "b": jnp.ones((2, 2))},  # a 2-D bias
+        "w": jnp.ones(3),  # 1-D: not a matrix
+    }
+    expected = {
+        "Embed_0": {"embedding": True},
+        "Conv_0": {"kernel": True, "bias": False},
+        "LayerNorm_0": {"scale": False, "bias": False},
+        "head": {"W": True, "b": False},
+        "w": False,
+    }
+    assert penalties.weights_only(params) == expected
+    assert penalties.weights_only(params, embeddings=False) == {
+        **expected,
+        "Embed_0": {"embedding": False},
+    }
+    np.testing.assert_allclose(  # Σw² over 8 + 18 + 4 ones
+        float(penalties.l2(params, 2.0, scale="sum", mask=penalties.weights_only)), 30.0
+    )
 
 
 def test_path_mask_regex_and_predicate():

@@ -113,7 +113,8 @@ def make_mask(kind, tree, rng) -> tuple:
     paths_ = _paths(tree)
     if kind in ("none", "exclude_biases"):  # "b" and "bias" are the keys of biases
         mask = None if kind == "none" else penalties.exclude_biases
-        return mask, [not (p and p[-1] in BIASES) for p in paths_]
+        spared = (*BIASES, "scale") if kind == "none" else BIASES  # default: norm scales too
+        return mask, [not (p and p[-1] in spared) for p in paths_]
     if kind == "bool_tree":
         flags = [bool(f) for f in rng.integers(0, 2, len(paths_))]
         return jax.tree.unflatten(jax.tree.structure(tree), flags), flags
@@ -349,12 +350,6 @@ def test_transforms_equal_the_numpy_update_and_leave_masked_leaves_alone(
         assert np.all(np.abs(_np(o) - expected) <= 16 * u * magnitude)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: DESIGN.md says λ may be a pytree prefix of params 'here and in "
-    "transforms'; add_l2_gradient accepts a dict λ, then update raises JAX's TypeError "
-    "'dtype object is not a valid JAX array type'",
-)
 def test_transforms_take_a_per_layer_lam():
     params = {"enc": {"W": jnp.ones((2, 3))}, "head": {"W": jnp.ones(3), "b": jnp.ones(())}}
     tx = transforms.add_l2_gradient({"enc": 2.0, "head": 10.0}, m=4)

@@ -276,6 +276,26 @@ def test_one_standard_error_rule():
         one_standard_error([1.0], [np.nan], [0.0], 2)
 
 
+def test_a_cv_result_prints_as_a_table_marking_the_chosen_lambdas():
+    """print(result): one row per λ with train and validation mean ± std, and the
+    rows of the best and the one-standard-error λ (from the rule above) marked."""
+    lams = np.array([0.1, 1.0, 10.0, 100.0])
+    val = np.array([[0.45, 0.35, 0.40, 0.55], [0.55, 0.45, 0.48, 0.65]])  # 2 folds
+    mean, std = val.mean(axis=0), val.std(axis=0, ddof=1)
+    best, lam_1se = one_standard_error(lams, mean, std, 2)
+    result = CVResult(lams, mean - 0.1, mean, std, best, lam_1se, val)
+    lines = str(result).splitlines()
+    assert lines[0].startswith("CVResult: 2 folds, 4 λ")
+    assert lines[1].split() == ["λ", "train", "validation", "chosen"]
+    rows = lines[3:]
+    assert len(rows) == 4
+    chosen = {
+        float(r.split()[0]): r.split("  ")[-1].strip() for r in rows if "best" in r or "1se" in r
+    }
+    assert chosen == {1.0: "best", 10.0: "1se"}  # argmin 0.40; 0.44 ≤ 0.40 + 0.071/√2
+    assert f"{mean[2]:.6g} ± {std[2]:.2g}" in rows[2]
+
+
 # --- bad input and diverged lanes ------------------------------------------------
 
 

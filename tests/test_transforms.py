@@ -31,10 +31,11 @@ from _helpers import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jax.experimental import checkify
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNet, Lasso
 
-from regjax import costs, penalties, transforms
+from regjax import _traced, costs, models, penalties, transforms
 
 # ---------------------------------------------------------------- problems
 
@@ -291,17 +292,25 @@ def _grid_problem():
     return X[:, :8], y
 
 
-def _make(name, lam, m, n):
-    """Optimizer ``name`` at λ (traced under vmap), in the library's convention."""
+def _times(c, lam):
+    """c·λ for a scalar λ or a pytree of per-layer λ's."""
+    return jax.tree.map(lambda v: c * v, lam)
+
+
+def _make(name, lam, m, params):
+    """Optimizer ``name`` at λ (traced under vmap; a scalar or one per layer), in the
+    library's convention; ``decay_toward`` pulls toward 0.1 everywhere."""
     if name == "add_l2_gradient":
         return optax.chain(transforms.add_l2_gradient(lam, m=m), optax.sgd(0.3, momentum=0.9))
     if name == "decoupled_lr_scaled":
+        rate = _times(1 / m, lam)
         return optax.chain(
-            optax.adam(0.05), transforms.decoupled_weight_decay(lam / m, learning_rate=0.05)
+            optax.adam(0.05), transforms.decoupled_weight_decay(rate, learning_rate=0.05)
         )
     if name == "decoupled_independent":
+        rate = _times(0.05 / m, lam)
         return optax.chain(
-            optax.adam(0.05), transforms.decoupled_weight_decay(0.05 * lam / m, lr_scaled=False)
+            optax.adam(0.05), transforms.decoupled_weight_decay(rate, lr_scaled=False)
         )
     if name == "prox_l1":
         return optax.chain(optax.sgd(0.5), transforms.prox_l1(lam, m=m, learning_rate=0.5))
@@ -309,8 +318,8 @@ def _make(name, lam, m, n):
         prox = transforms.prox_elastic_net(lam, l1_ratio=0.3, m=m, learning_rate=0.5)
         return optax.chain(optax.sgd(0.5), prox)
     if name == "decay_toward":
-        ref = {"w": jnp.full(n, 0.1), "b": jnp.zeros(())}
-        return optax.chain(transforms.decay_toward(ref, lam / m), optax.sgd(0.5))
+        ref = jax.tree.map(lambda v: jnp.full_like(v, 0.1), params)
+        return optax.chain(transforms.decay_toward(ref, _times(1 / m, lam)), optax.sgd(0.5))
     raise AssertionError(name)
 
 
@@ -333,8 +342,8 @@ def test_lambda_grid_vmap_equals_loop_without_recompiling(x64, name):
 
     def fit(lam):
         traces["n"] += 1  # runs only while tracing
-        opt = _make(name, lam, m, n)
         p0 = zero_params(n)
+        opt = _make(name, lam, m, p0)
 
         def body(carry, _):
             p, s = carry
@@ -517,25 +526,26 @@ def test_schedules_that_stay_at_or_above_zero_are_accepted():
     np.testing.assert_allclose(updates["w"], -0.1 * 0.1 * np.ones(3), rtol=1e-6)  # −η₀·r₀·w
 
 
+# name: (its strength's argument, transform(strength, mask, reference for decay_toward))
 ALL = {
-    "add_l2_gradient": lambda mask=None: transforms.add_l2_gradient(1.0, m=10, mask=mask),
-    "decoupled": lambda mask=None: transforms.decoupled_weight_decay(
-        0.1, learning_rate=0.1, mask=mask
-    ),
-    "independent": lambda mask=None: transforms.decoupled_weight_decay(
-        0.1, lr_scaled=False, mask=mask
-    ),
-    "prox_l1": lambda mask=None: transforms.prox_l1(1.0, m=10, learning_rate=0.1, mask=mask),
-    "prox_elastic_net": lambda mask=None: transforms.prox_elastic_net(
-        1.0, l1_ratio=0.5, m=10, learning_rate=0.1, mask=mask
-    ),
-    "decay_toward": lambda mask=None: transforms.decay_toward(_tree(), 0.1, mask=mask),
-}
+    "add_l2_gradient": ("lam", lambda v=1.0, mask=None, ref=None: transforms.add_l2_gradient(
+        v, m=10, mask=mask)),
+    "decoupled": ("rate", lambda v=0.1, mask=None, ref=None: transforms.decoupled_weight_decay(
+        v, learning_rate=0.1, mask=mask)),
+    "independent": ("rate", lambda v=0.1, mask=None, ref=None: transforms.decoupled_weight_decay(
+        v, lr_scaled=False, mask=mask)),
+    "prox_l1": ("lam", lambda v=1.0, mask=None, ref=None: transforms.prox_l1(
+        v, m=10, learning_rate=0.1, mask=mask)),
+    "prox_elastic_net": ("lam", lambda v=1.0, mask=None, ref=None: transforms.prox_elastic_net(
+        v, l1_ratio=0.5, m=10, learning_rate=0.1, mask=mask)),
+    "decay_toward": ("rate", lambda v=0.1, mask=None, ref=None: transforms.decay_toward(
+        _tree() if ref is None else ref, v, mask=mask)),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(ALL))
 def test_params_none_is_an_error(name):
-    tx = ALL[name]()
+    tx = ALL[name][1]()
     state = tx.init(_tree())
     with pytest.raises(ValueError, match="needs the current parameters"):
         tx.update(_tree(), state, None)
@@ -544,11 +554,11 @@ def test_params_none_is_an_error(name):
 @pytest.mark.parametrize("name", list(ALL))
 def test_mismatched_mask_is_an_error(name):
     with pytest.raises(ValueError, match="mask must have the structure of params"):
-        ALL[name](mask={"w": True, "kernel": False}).init(_tree())
+        ALL[name][1](mask={"w": True, "kernel": False}).init(_tree())
     with pytest.raises(ValueError, match="mask must have the structure of params"):
-        ALL[name](mask=[True, False]).init(_tree())
+        ALL[name][1](mask=[True, False]).init(_tree())
     with pytest.raises(TypeError, match="mask leaves must be Python bools"):
-        ALL[name](mask={"w": 1.5, "b": False}).init(_tree())
+        ALL[name][1](mask={"w": 1.5, "b": False}).init(_tree())
 
 
 def test_decay_toward_mismatched_reference():
@@ -558,3 +568,138 @@ def test_decay_toward_mismatched_reference():
     tx = transforms.decay_toward({"w": jnp.ones(4), "b": jnp.zeros(())}, 0.1)
     with pytest.raises(ValueError, match="reference leaf shape"):
         tx.init(_tree())
+
+
+# ----------------------------------------------------- per-layer λ (pytree prefixes)
+
+
+def _two_layers():
+    """A (30, 6, 1) MLP on 120 breast-cancer rows in float64, its layers named as a user
+    would (``{"l1", "l2"}``), and its mean cross-entropy (no penalty)."""
+    X, y = breast_cancer(120)
+    layers = models.init_mlp(jax.random.key(0), (X.shape[1], 6, 1), dtype=jnp.float64)
+    Xj, Yj = jnp.asarray(X), jnp.asarray(y[:, None])
+
+    def loss(p):
+        return costs.neural_network([p["l1"], p["l2"]], Xj, Yj, 0.0)
+
+    return {"l1": layers[0], "l2": layers[1]}, loss, X.shape[0]
+
+
+def test_per_layer_lam_decoupled_equals_coupled_under_sgd(x64):
+    """Plain SGD with one λ per layer: add_l2_gradient(λ), the decoupled decay at rates
+    λ/m (lr-scaled) or η·λ/m (independent), and SGD on loss + penalties.l2(·, λ) all take
+    the NumPy steps W_l ← W_l − η(∇_l L + λ_l/m·W_l), b_l ← b_l − η∇_l L."""
+    params, loss, m = _two_layers()
+    lams, eta, steps = {"l1": 2.0, "l2": 60.0}, 0.5, 30
+    grad = jax.jit(jax.grad(loss))
+    ref = jax.tree.map(np.asarray, params)
+    for _ in range(steps):
+        g = jax.tree.map(np.asarray, grad(ref))
+        for k, layer in ref.items():
+            layer["W"] = layer["W"] - eta * (g[k]["W"] + lams[k] / m * layer["W"])
+            layer["b"] = layer["b"] - eta * g[k]["b"]
+    sgd, decay = optax.sgd(eta), transforms.decoupled_weight_decay
+    runs = {
+        "add_l2_gradient": (optax.chain(transforms.add_l2_gradient(lams, m=m), sgd), loss),
+        "lr-scaled": (optax.chain(sgd, decay(_times(1 / m, lams), learning_rate=eta)), loss),
+        "independent": (optax.chain(sgd, decay(_times(eta / m, lams), lr_scaled=False)), loss),
+        "penalty": (sgd, lambda p: loss(p) + penalties.l2(p, lams, m=m)),
+    }
+    for name, (opt, fn) in runs.items():
+        for k, layer in train(opt, fn, params, steps).items():
+            for leaf in ("W", "b"):
+                np.testing.assert_allclose(
+                    layer[leaf], ref[k][leaf], rtol=1e-12, atol=1e-14, err_msg=f"{name} {k}"
+                )
+    swapped = {"l1": lams["l2"], "l2": lams["l1"]}  # each layer gets its own λ
+    one = train(optax.chain(transforms.add_l2_gradient(swapped, m=m), sgd), loss, params, steps)
+    for k in ("l1", "l2"):
+        assert np.linalg.norm(one[k]["W"] - ref[k]["W"]) > 1e-3 * np.linalg.norm(ref[k]["W"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_grid_of_per_layer_lams_vmap_equals_loop(x64, name):
+    """vmap over a grid of per-layer λ ({"l1": (G,), "l2": (G,)}) under jit = a loop."""
+    params, loss, m = _two_layers()
+
+    def fit(lams):
+        return train(_make(name, lams, m, params), loss, params, 15)
+
+    grid = {"l1": jnp.logspace(-1, 2, 3), "l2": jnp.logspace(2, -1, 3)}  # λ₁ up, λ₂ down
+    with jax.numpy_dtype_promotion("standard"):  # optax.adam mixes float and int
+        batched = jax.jit(jax.vmap(fit))(grid)
+        single = jax.jit(fit)
+        for i in range(3):
+            lams = jax.tree.map(lambda v, i=i: v[i], grid)
+            close(jax.tree.map(lambda v, i=i: v[i], batched), single(lams), rtol=1e-10, atol=1e-12)
+    for k in ("l1", "l2"):  # both layers' λ's matter
+        assert not np.allclose(batched[k]["W"][0], batched[k]["W"][-1], rtol=1e-6, atol=0)
+
+
+def _layers():
+    """Two float32 layers {"W": (3, 2), "b": (3,)} named "l1" and "l2", seeded."""
+    rng = np.random.default_rng(3)
+    layer = lambda: {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=3)}  # noqa: E731
+    return jax.tree.map(lambda v: jnp.asarray(v, jnp.float32), {"l1": layer(), "l2": layer()})
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_a_per_layer_value_is_each_layers_own_scalar(name):
+    """Leafwise: λ = {"l1": 0.7, "l2": a schedule} steps each layer as the scalar of that
+    layer would, under a mask (l2's bias kept out, l1's decayed), for three steps."""
+    make = ALL[name][1]
+    params, ref = _layers(), jax.tree.map(lambda v: 0.5 * v, _layers())
+    updates = jax.tree.map(lambda v: 0.3 - v, params)
+    values = {"l1": 0.7, "l2": optax.linear_schedule(2.0, 0.5, 2)}
+    mask = {"l1": True, "l2": {"W": True, "b": False}}
+    tx, singles = make(values, mask, ref), {k: make(v, mask, ref) for k, v in values.items()}
+    state, states = tx.init(params), {k: t.init(params) for k, t in singles.items()}
+    with jax.numpy_dtype_promotion("standard"):  # optax's schedules mix int and float
+        for _ in range(3):  # the schedule moves: 2, 1.25, 0.5
+            out, state = tx.update(updates, state, params)
+            for k, single in singles.items():
+                alone, states[k] = single.update(updates, states[k], params)
+                close(out[k], alone[k], rtol=1e-6, atol=1e-7)
+                assert not np.allclose(out[k]["W"], updates[k]["W"])  # decayed
+    np.testing.assert_array_equal(out["l2"]["b"], updates["l2"]["b"])  # masked out
+    assert not np.allclose(out["l1"]["b"], updates["l1"]["b"])  # the mask keeps it
+    other = singles["l2"].update(updates, states["l2"], params)[0]
+    assert not np.allclose(out["l1"]["W"], other["l1"]["W"])  # l1 did not get l2's value
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_a_bad_per_layer_value_names_the_argument(name):
+    arg, make = ALL[name]
+    params, ref = _layers(), _layers()
+    for bad in ({"l1": 1.0}, {"l1": 1.0, "l3": 1.0}, [1.0, 1.0], {"l1": {"W": 1.0}, "l2": 1.0}):
+        with pytest.raises(ValueError, match=rf"^{arg} must have the structure of params"):
+            make(bad, None, ref).init(params)
+    with pytest.raises(ValueError, match=rf"^{arg} is None for some leaves of params"):
+        make({"l1": 1.0, "l2": None}, None, ref).init(params)
+    for bad, match in [
+        ({"l1": 1.0, "l2": -1.0}, rf"^{arg} must be >= 0, got -1.0"),
+        ({"l1": float("nan"), "l2": 1.0}, rf"^{arg} must be finite"),
+        ({"l1": 1.0, "l2": jnp.ones(2)}, rf"^{arg} must be a scalar .*got shape \(2,\)"),
+        ({"l1": 1.0, "l2": optax.linear_schedule(1.0, -1.0, 10)}, rf"^{arg} must be a sch"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            make(bad, None, ref)
+    with pytest.raises(TypeError, match=rf"^{arg} must be a real number"):
+        make({"l1": 1.0, "l2": "big"}, None, ref)
+
+
+def test_a_negative_traced_per_layer_lam_is_caught_on_the_checked_path(monkeypatch):
+    """REGJAX_ON_ERROR=checkify: the one bad lane of a vmapped per-layer grid is reported."""
+    monkeypatch.setenv(_traced.ON_ERROR, "checkify")
+    params = _layers()
+
+    def step(lams):
+        tx = transforms.add_l2_gradient(lams, m=10)
+        return tx.update(params, tx.init(params), params)[0]
+
+    grid = {"l1": jnp.array([1.0, 2.0]), "l2": jnp.array([3.0, -1.0])}
+    err, _ = jax.jit(checkify.checkify(jax.vmap(step)))(grid)
+    assert "lam must be finite and >= 0" in err.get()
+    err, _ = jax.jit(checkify.checkify(jax.vmap(step)))(jax.tree.map(jnp.abs, grid))
+    assert err.get() is None

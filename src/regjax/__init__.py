@@ -1,7 +1,8 @@
 """regjax: a JAX functional library for regularized costs.
 
 The library's λ is Ng's: a mean data loss plus λ/(2m)‖w‖² (L2) or λ/m‖w‖₁ (L1),
-biases excluded. ``convert_lambda`` maps it onto every other convention.
+biases and normalization parameters excluded. ``convert_lambda`` maps it onto every
+other convention.
 """
 
 from regjax import (
@@ -23,13 +24,14 @@ from regjax import (
     transforms,
 )
 from regjax.checking import GradCheck, check_grad
-from regjax.conventions import convert_lambda
+from regjax.conventions import ConversionWarning, convert_lambda
 from regjax.selection import CVResult, cross_validate, lambda_grid, sweep
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "CVResult",
+    "ConversionWarning",
     "GradCheck",
     "__version__",
     "check_grad",

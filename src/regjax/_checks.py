@@ -179,17 +179,17 @@ def check_schedule(schedule: Any, name: str) -> None:
             )
 
 
-def check_hyperparameter(value: Any, name: str) -> None:
-    """An optimizer hyperparameter: an Optax schedule (checked by
-    :func:`check_schedule`), or a finite scalar ≥ 0."""
-    if value is None:
-        raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
-    if callable(value):
-        check_schedule(value, name)
-        return
-    check_lam(value, name)
-    if jnp.ndim(value) != 0:
-        raise ValueError(f"{name} must be a scalar or a schedule, got shape {jnp.shape(value)}")
+def check_hyperparameter(value: Any, name: str, *, per_leaf: bool = False) -> None:
+    """A number ≥ 0 or an Optax schedule (or, ``per_leaf``, a pytree prefix of params of them)."""
+    leaves = jax.tree.leaves(value)  # a schedule is a leaf; None is no leaf (see transforms)
+    for leaf in leaves if per_leaf and leaves else [value]:
+        if leaf is None:
+            raise ValueError(f"{name} is required (a number >= 0 or an optax schedule), got None")
+        if callable(leaf):
+            check_schedule(leaf, name)
+            continue
+        check_lam(leaf, name)  # a real number >= 0, then one number (not a dict, an array)
+        _scalar(leaf, name, "a number >= 0 or a schedule" + per_leaf * ", or a pytree of them")
 
 
 def check_learning_rate(value: Any, name: str = "learning_rate") -> None:

@@ -31,7 +31,10 @@ if TYPE_CHECKING:  # shapes for the type checker and the docs; never imported at
 __all__ = [
     "ArrayLike",
     "Cost",
+    "Data",
+    "Devices",
     "Fit",
+    "Fitted",
     "Grid",
     "Labels",
     "Lam",
@@ -62,9 +65,16 @@ Schedule: TypeAlias = Callable[[jax.Array], ArrayLike]
 ScalarOrSchedule: TypeAlias = float | ArrayLike | Schedule
 """A hyperparameter: a number, a traced scalar, or a schedule evaluated at the step."""
 
+Data: TypeAlias = Any
+"""A data argument of a cost or a fit: an array (X, y, labels, Y) or a pytree of them."""
+
+Devices: TypeAlias = "int | str | jax.Device | list[jax.Device] | None"
+"""Where a grid runs: every device, the first k, a platform name, a device or a list."""
+
 Mask: TypeAlias = Any
-"""Which leaves are penalized: ``None`` (all but biases), a boolean pytree (a prefix
-of the parameters), or a callable ``params -> boolean pytree``."""
+"""Which leaves are penalized: ``None`` (all but biases and normalization parameters),
+``True`` (all), a boolean pytree (a prefix of the parameters), or a callable
+``params -> boolean pytree``."""
 
 Scale = Literal["per_example", "sum", "per_param"]
 """The divisor of a penalty: m, 1 or the number of penalized weights n."""
@@ -74,6 +84,10 @@ Cost: TypeAlias = Callable[..., jax.Array]
 
 Fit: TypeAlias = Callable[..., Any]
 """``fit(lam, *data) -> params`` (or, batched, ``fit(lams, *data)`` with a leading G axis)."""
+
+Fitted: TypeAlias = Any
+"""What a one-λ fit returns: the fitted parameters, or ``(params, info)`` with
+``return_info=True`` (:class:`regjax.solvers.FitInfo`)."""
 
 Score: TypeAlias = Callable[..., jax.Array]
 """``score(params, X, y) -> scalar``, a loss: lower is better."""

@@ -28,9 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
+from jax.typing import DTypeLike
 
 from regjax import _checks, closed_form, costs, penalties
-from regjax._typing import Params, PyTree
+from regjax._format import table
+from regjax._typing import Data, Params, PyTree
 
 __all__ = ["Case", "GradCheck", "LeafCheck", "builtin_cases", "check_grad", "default_tolerances"]
 
@@ -68,8 +70,51 @@ class GradCheck(NamedTuple):
     rtol: float = 0.0
     numerical_rtol: float = 0.0
 
+    def __str__(self) -> str:
+        """The verdict and the tolerances, then one row per leaf (``print(report)``)."""
+        verdict = "ok" if self.ok else "FAILED"
+        rows = [
+            [
+                leaf.path or "(root)",
+                f"{leaf.abs_err:.1e}",
+                f"{leaf.rel_err:.1e}",
+                f"{leaf.numerical_rel_err:.1e}",
+                "ok" if self._leaf_ok(leaf) else "FAIL",
+            ]
+            for leaf in self.leaves
+        ]
+        headers = [
+            "leaf",
+            "abs err",
+            f"rel err (≤{self.rtol:.0e})",
+            f"vs numerical (≤{self.numerical_rtol:.0e})",
+            "status",
+        ]
+        return (
+            f"GradCheck {verdict}: closed form vs jax.grad (max rel err "
+            f"{self.max_rel_err:.1e}) and vs central differences (max rel err "
+            f"{self.numerical_max_rel_err:.1e})\n{table(headers, rows)}"
+        )
 
-def default_tolerances(dtype: Any) -> tuple[float, float]:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython and notebooks
+        printer.text(str(self))
+
+    def _leaf_ok(self, leaf: LeafCheck) -> bool:
+        return leaf.rel_err <= self.rtol and leaf.numerical_rel_err <= self.numerical_rtol
+
+    def raise_if_failed(self) -> GradCheck:
+        """Raise ``AssertionError`` with the report's table unless every witness agreed
+        (for tests: ``rj.check_grad(...).raise_if_failed()``); returns the report.
+
+        Raises:
+          AssertionError: ``ok`` is false; the message is ``str(self)``.
+        """
+        if not self.ok:
+            raise AssertionError(str(self))
+        return self
+
+
+def default_tolerances(dtype: DTypeLike) -> tuple[float, float]:
     """(rtol closed vs autodiff, rtol vs central differences) for a dtype.
 
     float64: (1e-10, 1e-6). float32: (1e-4, 1e-2): float32 sums of m terms carry
@@ -122,9 +167,9 @@ def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> float:
 
 def check_grad(
     cost: Callable[..., jax.Array],
-    closed_grad: Callable[..., Any],
-    params: Any,
-    *args: Any,
+    closed_grad: Callable[..., Params],
+    params: Params,
+    *args: Data,
     rtol: float | None = None,
     numerical_rtol: float | None = None,
     seed: int = 0,

@@ -55,7 +55,7 @@ def l2_grad(
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
     mask: Mask = None,
-) -> Any:
+) -> Params:
     r"""Gradient of :func:`regjax.penalties.l2`: :math:`\partial/\partial w\,
     \frac{\lambda}{2d}\lVert w\rVert^2 = \frac{\lambda}{d} w` (0 for unpenalized leaves).
 
@@ -67,7 +67,7 @@ def l2_grad(
       lam: λ ≥ 0, scalar or per-leaf pytree.
       m: number of training examples (``scale="per_example"``).
       scale: ``"per_example"`` (d = m), ``"sum"`` (d = 1) or ``"per_param"`` (d = n).
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       A pytree like ``params``.
@@ -87,7 +87,7 @@ def l1_grad(
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
     mask: Mask = None,
-) -> Any:
+) -> Params:
     r"""Subgradient of :func:`regjax.penalties.l1`: :math:`\frac{\lambda}{d}\,\mathrm{sign}(w)`.
 
     At w = 0 the subdifferential is :math:`[-\lambda/d, \lambda/d]`; this returns 0
@@ -119,7 +119,7 @@ def elastic_net_grad(
     m: ArrayLike | None = None,
     scale: Scale = "per_example",
     mask: Mask = None,
-) -> Any:
+) -> Params:
     r"""(Sub)gradient of :func:`regjax.penalties.elastic_net`:
     :math:`\frac{\lambda}{d}\big(\rho\,\mathrm{sign}(w) + (1-\rho)\,w\big)`.
 

@@ -38,6 +38,12 @@ For SGD with learning rate η each step multiplies the weights by the decay fact
 1 − η·c = 1 − ηλ/m (:func:`decay_factor`); the weights forget their initial value
 over about 1/(η·c) steps (:func:`decay_timescale`).
 
+Between a penalty and a decoupled decay the equivalence is plain SGD's: with momentum
+the fixed point moves, with Adam-type optimizers no λ is equivalent (:func:`sgd_only`;
+:func:`convert_lambda` warns when told the optimizer). PyTorch's ``weight_decay`` and
+``optax.adamw`` decay every parameter, biases and norm scales included, where the
+library's default mask leaves those alone: ``mask=True`` (every leaf) reproduces them.
+
 References:
   I. Loshchilov, F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
   arXiv:1711.05101. X. Wang, L. Aitchison, "How to set AdamW's weight decay as you
@@ -47,7 +53,8 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Any
+import warnings
+from typing import Any, TypeAlias
 
 import jax.numpy as jnp
 import numpy as np
@@ -56,10 +63,15 @@ from regjax import _checks
 
 __all__ = [
     "CONVENTIONS",
+    "DECOUPLED",
+    "NEEDS",
+    "OPTIMIZERS",
+    "ConversionWarning",
     "convert_lambda",
     "decay_factor",
     "decay_timescale",
     "from_coefficient",
+    "sgd_only",
     "to_coefficient",
 ]
 
@@ -76,7 +88,8 @@ CONVENTIONS: dict[str, str] = {
     "decoupled_independent": "θ ← θ − η·u − d·θ (Loshchilov & Hutter); c = d/η",
 }
 
-_NEEDS = {
+#: The argument each convention needs beyond the value (the others need none).
+NEEDS: dict[str, str] = {
     "ng": "m",
     "sum": "m",
     "per_param": "n",
@@ -85,6 +98,32 @@ _NEEDS = {
     "decoupled_independent": "learning_rate",
 }
 
+#: The two decoupled decays: updates, not penalties.
+DECOUPLED = frozenset({"decoupled_lr_scaled", "decoupled_independent"})
+
+_ADAPTIVE = (
+    "adabelief adadelta adafactor adagrad adam adamax adamw amsgrad lamb lars lion nadam nadamw "
+    "radam rmsprop yogi adaptive"
+)
+#: The optimizers ``convert_lambda`` knows, by kind: plain ``"sgd"``; ``"momentum"``
+#: (heavy ball or Nesterov, trace-style as in torch.optim.SGD and optax.sgd); or
+#: ``"adaptive"``, a step that is not a fixed multiple of the gradient (a preconditioner,
+#: a sign, a trust ratio; the name ``"adaptive"`` stands for any other such optimizer).
+OPTIMIZERS: dict[str, str] = dict(
+    sgd="sgd",
+    momentum="momentum",
+    nesterov="momentum",
+    **dict.fromkeys(_ADAPTIVE.split(), "adaptive"),
+)
+
+
+class ConversionWarning(UserWarning):
+    """A conversion between a penalty and a decoupled decay, for an optimizer under which
+    the two are not the same (see :func:`sgd_only`); the value is plain SGD's."""
+
+
+Strength: TypeAlias = Any
+"""A strength, count or rate: a number, an array of them (elementwise) or a traced scalar."""
 
 _COUNTS = {"m": "the number of training examples", "n": "the number of penalized weights"}
 
@@ -115,23 +154,33 @@ def _no_overflow(result: Any, source: Any, zero_is_infinite: bool, name: str) ->
     return result
 
 
+def _check_argument(which: str, value: Any) -> None:
+    """m and n are counts (positive integers, or arrays of them); η is a number > 0."""
+    if which == "learning_rate":
+        _checks.check_positive(value, which)
+    else:
+        _checks.check_count(value, which, _COUNTS[which], elementwise=True)
+
+
 def _need(name: str, m: Any, n: Any, learning_rate: Any) -> Any:
-    which = _NEEDS.get(name)
+    which = NEEDS.get(name)
     if which is None:
         return None
     value = {"m": m, "n": n, "learning_rate": learning_rate}[which]
     if value is None:
         raise ValueError(f"convention {name!r} needs {which}=")
-    if which == "learning_rate":
-        _checks.check_positive(value, which)
-    else:
-        _checks.check_count(value, which, _COUNTS[which], elementwise=True)
+    _check_argument(which, value)
     return value
 
 
 def to_coefficient(
-    value: Any, name: str, *, m: Any = None, n: Any = None, learning_rate: Any = None
-) -> Any:
+    value: Strength,
+    name: str,
+    *,
+    m: Strength = None,
+    n: Strength = None,
+    learning_rate: Strength = None,
+) -> Strength:
     r"""c, the coefficient of ½‖w‖² on a mean loss, for ``value`` in convention ``name``.
 
     Example:
@@ -153,8 +202,13 @@ def to_coefficient(
 
 
 def from_coefficient(
-    c: Any, name: str, *, m: Any = None, n: Any = None, learning_rate: Any = None
-) -> Any:
+    c: Strength,
+    name: str,
+    *,
+    m: Strength = None,
+    n: Strength = None,
+    learning_rate: Strength = None,
+) -> Strength:
     r"""The value in convention ``name`` whose coefficient is ``c`` (inverse of
     :func:`to_coefficient`).
 
@@ -174,54 +228,135 @@ def from_coefficient(
     return _no_overflow(value, c, name == "sklearn_logreg_C", "c")
 
 
+def sgd_only(from_: str, to: str) -> bool:
+    r"""Whether ``from_`` and ``to`` are the same under plain SGD only: one is a decoupled
+    decay (an update) and the other a penalty (an objective).
+
+    A penalty's gradient c·θ goes through the optimizer and a decoupled decay does not.
+    Under SGD the steps agree, θ − η(g + cθ) = θ − ηg − ηcθ. With momentum β (the trace
+    t ← βt + g) the decay's fixed point solves g/(1 − β) + cθ = 0, the penalty's at
+    (1 − β)·c. Under Adam's m̂/(√v̂ + ε), coordinate j of the decay acts as a penalty of
+    c·(√v̂ⱼ + ε): no λ is equivalent (Loshchilov & Hutter 2019, arXiv:1711.05101).
+
+    Args:
+      from_, to: names in :data:`CONVENTIONS`.
+
+    Returns:
+      True when exactly one of the two is in :data:`DECOUPLED`.
+
+    Example:
+      >>> [sgd_only("decoupled_lr_scaled", to) for to in ("ng", "decoupled_independent")]
+      [True, False]
+    """
+    _checks.check_choice(from_, "from_", CONVENTIONS)
+    _checks.check_choice(to, "to", CONVENTIONS)
+    return (from_ in DECOUPLED) != (to in DECOUPLED)
+
+
+def _warn_unless_equivalent(from_: str, targets: list[str], optimizer: str) -> None:
+    """A :class:`ConversionWarning` naming ``optimizer`` when it breaks a conversion."""
+    kind = OPTIMIZERS[optimizer]
+    broken = [to for to in targets if sgd_only(from_, to)]
+    if kind == "sgd" or not broken:
+        return
+    if kind == "adaptive":
+        why = (
+            f"under {optimizer} no λ is equivalent: its preconditioner rescales a penalty's "
+            "gradient but not a decoupled decay (Loshchilov & Hutter 2019, arXiv:1711.05101)"
+        )
+    else:
+        why = (
+            f"under {optimizer} the steps differ, and a decoupled decay's fixed point is the "
+            "penalty's at (1 − β)·c (β the momentum), not at c"
+        )
+    warnings.warn(
+        f"{from_} -> {', '.join(broken)}: {why}; the value returned is the plain-SGD one",
+        ConversionWarning,
+        stacklevel=3,
+    )
+
+
 def convert_lambda(
-    value: Any,
+    value: Strength,
     *,
     from_: str,
     to: str,
-    m: Any = None,
-    n: Any = None,
-    learning_rate: Any = None,
-) -> Any:
+    m: Strength = None,
+    n: Strength = None,
+    learning_rate: Strength = None,
+    optimizer: str = "sgd",
+) -> Strength:
     r"""Convert a regularization strength from one convention to another.
 
     Both sides are reduced to c, the coefficient of ½‖w‖² on a mean data loss (see the
     table in :mod:`regjax.conventions`): ``from_coefficient(to_coefficient(value))``.
     Equivalent settings have the same minimizer; for the weight-decay names, the same
-    plain-SGD step.
+    plain-SGD step. Between a penalty and a decoupled decay that holds under plain SGD
+    only (:func:`sgd_only`); name the optimizer to be warned when it does not hold.
 
     Args:
       value: the strength in convention ``from_`` (≥ 0 and finite; ``sklearn_logreg_C``
         may also be ``inf``, no regularization; ``C = 0`` gives ``inf``).
       from_: the convention ``value`` is written in.
-      to: the convention to express it in.
+      to: the convention to express it in, or ``"all"``.
       m: number of training examples (``ng``, ``sum``, ``sklearn_*``).
       n: number of penalized weights (``per_param``).
       learning_rate: η (``decoupled_independent``).
+      optimizer: the optimizer the strength is used with, a name in :data:`OPTIMIZERS`
+        (``"sgd"``, ``"momentum"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ...).
 
     Returns:
-      The strength in convention ``to`` (a float, or an array for array input).
+      The strength in convention ``to`` (a float, or an array for array input); always
+      plain SGD's, also under a :class:`ConversionWarning`. For ``to="all"``: a dict,
+      name -> strength, in table order, without the names whose m, n or learning_rate
+      (:data:`NEEDS`) was not given.
 
     Raises:
-      ValueError: unknown names, a negative value, or a missing m / n / learning_rate.
+      ValueError: unknown names, a negative value, a missing m / n / learning_rate, or a
+        bad one (checked whenever given).
+
+    Warns:
+      ConversionWarning: between a penalty and a decoupled decay, under an ``optimizer``
+        other than plain SGD: adaptive (no λ is equivalent) or with momentum.
 
     Example:
       >>> convert_lambda(1.0, from_="ng", to="sklearn_ridge_alpha", m=100)
       1.0
       >>> convert_lambda(1.0, from_="ng", to="sklearn_logreg_C", m=100)
       1.0
-      >>> convert_lambda(3.0, from_="ng", to="mean_l2", m=100)
-      0.03
       >>> round(convert_lambda(1e-4, from_="keras_l2", to="ng", m=50_000), 10)
       10.0
+      >>> every = convert_lambda(2.0, from_="ng", to="all", m=100)  # no n, no η
+      >>> every["sklearn_logreg_C"], "per_param" in every
+      (0.5, False)
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     lam = convert_lambda(0.05, from_="decoupled_lr_scaled", to="ng", m=1400,
+      ...                          optimizer="adam")
+      >>> round(lam, 10), caught[0].category.__name__
+      (70.0, 'ConversionWarning')
     """
     _checks.check_choice(from_, "from_", CONVENTIONS)
-    _checks.check_choice(to, "to", CONVENTIONS)
+    _checks.check_choice(to, "to", [*CONVENTIONS, "all"])
+    _checks.check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    given = {"m": m, "n": n, "learning_rate": learning_rate}
+    for which, argument in given.items():
+        if argument is not None:
+            _check_argument(which, argument)
     c = to_coefficient(value, from_, m=m, n=n, learning_rate=learning_rate)
-    return from_coefficient(c, to, m=m, n=n, learning_rate=learning_rate)
+    targets = [
+        name
+        for name in (CONVENTIONS if to == "all" else [to])
+        if to != "all" or name not in NEEDS or given[NEEDS[name]] is not None
+    ]
+    values = {
+        name: from_coefficient(c, name, m=m, n=n, learning_rate=learning_rate) for name in targets
+    }
+    _warn_unless_equivalent(from_, targets, optimizer)
+    return values if to == "all" else values[to]
 
 
-def decay_factor(lam: Any, *, m: Any, learning_rate: Any) -> Any:
+def decay_factor(lam: Strength, *, m: Strength, learning_rate: Strength) -> Strength:
     r"""Per-step weight multiplier of gradient descent on λ/(2m)‖w‖²: :math:`1 - \eta\lambda/m`.
 
     θ ← θ − η(∇data + (λ/m)θ) = (1 − ηλ/m)·θ − η∇data.
@@ -245,8 +380,13 @@ def decay_factor(lam: Any, *, m: Any, learning_rate: Any) -> Any:
 
 
 def decay_timescale(
-    lam: Any, *, m: Any, learning_rate: Any, batch_size: Any = None, unit: str = "steps"
-) -> Any:
+    lam: Strength,
+    *,
+    m: Strength,
+    learning_rate: Strength,
+    batch_size: Strength = None,
+    unit: str = "steps",
+) -> Strength:
     r"""Steps (or epochs) for the decay alone to shrink the weights by a factor e.
 
     .. math::

@@ -178,7 +178,7 @@ def regularized(
       data_cost: ``(params, X, y) -> scalar``, a mean data loss.
       penalty: ``"l2"``, ``"l1"`` or ``"elastic_net"``.
       scale: see :mod:`regjax.penalties`.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
       l1_ratio: ρ, required for ``"elastic_net"``.
 
     Returns:

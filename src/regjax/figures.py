@@ -7,14 +7,20 @@ when a figure is drawn, with the non-interactive ``Agg`` backend.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from jax.typing import ArrayLike
+
+    from regjax.selection import CVResult
 
 __all__ = ["coefficient_paths", "pyplot", "validation_curve"]
 
 
-def pyplot() -> Any:
+def pyplot() -> ModuleType:
     """matplotlib.pyplot with the non-interactive Agg backend (matplotlib is an extra)."""
     try:
         import matplotlib
@@ -41,7 +47,9 @@ def _save(
     return Path(path)
 
 
-def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str = "loss") -> Path:
+def validation_curve(
+    cv: CVResult, path: str | Path, *, title: str = "", ylabel: str = "loss"
+) -> Path:
     """Plot training and validation loss (mean ± one standard deviation over the folds)
     against λ, marking the best λ and the one-standard-error λ; save a PNG.
 
@@ -79,7 +87,12 @@ def validation_curve(cv: Any, path: str | Path, *, title: str = "", ylabel: str 
 
 
 def coefficient_paths(
-    lams: Any, weights: Any, path: str | Path, *, title: str = "", marks: tuple[float, ...] = ()
+    lams: ArrayLike,
+    weights: ArrayLike,
+    path: str | Path,
+    *,
+    title: str = "",
+    marks: tuple[float, ...] = (),
 ) -> Path:
     """Plot each weight w_j(λ) against λ (one line per weight); save a PNG.
 

@@ -15,7 +15,10 @@ lr_scaled=False)``
 =====================  ==============================================  ===================
 
 Every factory refuses alike a learning rate ≤ 0, NaN or not a scalar, a schedule that
-goes negative, momentum or Adam's b1, b2 outside [0, 1), and a negative eps.
+goes negative, momentum or Adam's b1, b2 outside [0, 1), and a negative eps. The
+strength (λ or the decay rate) may be one value per layer or group, a pytree prefix of
+the parameters as in :mod:`regjax.penalties`: ``adamw(1e-3, {"encoder": 1e-4, "head":
+1e-2})``; each layer then steps as it would with its own scalar.
 
 "Equivalent λ" is the λ of the library's cost (mean loss + λ/(2m)‖w‖²) that gives
 the same steps (SGD) or the same minimizer (Adam with L2). AdamW has no such λ: its
@@ -28,7 +31,7 @@ from __future__ import annotations
 import optax
 
 from regjax import _checks, transforms
-from regjax._typing import ArrayLike, Mask, ScalarOrSchedule
+from regjax._typing import ArrayLike, Lam, Mask, ScalarOrSchedule
 
 __all__ = ["adam_l2", "adamw", "sgd_l2", "sgdw"]
 
@@ -50,7 +53,7 @@ def _check_adam(learning_rate: ScalarOrSchedule, b1: float, b2: float, eps: floa
 
 def sgd_l2(
     learning_rate: ScalarOrSchedule,
-    lam: ScalarOrSchedule,
+    lam: ScalarOrSchedule | Lam,
     *,
     m: ArrayLike,
     momentum: float | None = None,
@@ -63,10 +66,10 @@ def sgd_l2(
 
     Args:
       learning_rate: η, a number or a schedule.
-      lam: λ ≥ 0 (library convention).
+      lam: λ ≥ 0 (library convention), a schedule, or one per layer (a pytree prefix).
       m: number of training examples.
       momentum: optional heavy-ball momentum (as ``optax.sgd``).
-      mask: which leaves are decayed (default: all but biases).
+      mask: which leaves are decayed (default: all but biases and norm parameters).
 
     Returns:
       ``optax.chain(add_l2_gradient(lam, m=m), optax.sgd(learning_rate))``.
@@ -88,7 +91,7 @@ def sgd_l2(
 
 def sgdw(
     learning_rate: ScalarOrSchedule,
-    weight_decay: ScalarOrSchedule,
+    weight_decay: ScalarOrSchedule | Lam,
     *,
     lr_scaled: bool = True,
     momentum: float | None = None,
@@ -103,10 +106,11 @@ def sgdw(
 
     Args:
       learning_rate: η, a number or a schedule.
-      weight_decay: r (lr-scaled) or d (independent), ≥ 0.
+      weight_decay: r (lr-scaled) or d (independent), ≥ 0, or one per layer (a pytree
+        prefix of the parameters).
       lr_scaled: see :func:`regjax.transforms.decoupled_weight_decay`.
       momentum: optional heavy-ball momentum.
-      mask: which leaves are decayed (default: all but biases).
+      mask: which leaves are decayed (default: all but biases and norm parameters).
 
     Returns:
       ``optax.chain(optax.sgd(η), decoupled_weight_decay(r, learning_rate=η))``.
@@ -133,7 +137,7 @@ def sgdw(
 
 def adam_l2(
     learning_rate: ScalarOrSchedule,
-    lam: ScalarOrSchedule,
+    lam: ScalarOrSchedule | Lam,
     *,
     m: ArrayLike,
     b1: float = 0.9,
@@ -150,10 +154,10 @@ def adam_l2(
 
     Args:
       learning_rate: η, a number or a schedule.
-      lam: λ ≥ 0 (library convention).
+      lam: λ ≥ 0 (library convention), a schedule, or one per layer (a pytree prefix).
       m: number of training examples.
       b1, b2, eps: Adam's constants.
-      mask: which leaves are decayed (default: all but biases).
+      mask: which leaves are decayed (default: all but biases and norm parameters).
 
     Returns:
       ``optax.chain(add_l2_gradient(lam, m=m), optax.adam(η, b1, b2, eps))``.
@@ -176,7 +180,7 @@ def adam_l2(
 
 def adamw(
     learning_rate: ScalarOrSchedule,
-    weight_decay: ScalarOrSchedule,
+    weight_decay: ScalarOrSchedule | Lam,
     *,
     lr_scaled: bool = True,
     b1: float = 0.9,
@@ -195,10 +199,11 @@ def adamw(
 
     Args:
       learning_rate: η, a number or a schedule.
-      weight_decay: r (lr-scaled) or d (independent), ≥ 0.
+      weight_decay: r (lr-scaled) or d (independent), ≥ 0, or one per layer (a pytree
+        prefix of the parameters).
       lr_scaled: see :func:`regjax.transforms.decoupled_weight_decay`.
       b1, b2, eps: Adam's constants.
-      mask: which leaves are decayed (default: all but biases).
+      mask: which leaves are decayed (default: all but biases and norm parameters).
 
     Returns:
       ``optax.chain(optax.adam(η, b1, b2, eps), decoupled_weight_decay(r, ...))``.

@@ -19,10 +19,14 @@ biases excluded. The ``scale`` argument reaches the other two common forms:
 
 where n is the number of penalized weights (the sizes of the leaves the mask keeps).
 
-Masks say which leaves are penalized. ``mask=None`` penalizes every leaf except those
-named ``"b"`` or ``"bias"`` (:func:`exclude_biases`); a mask may also be a boolean
-pytree (the structure of ``params`` or a prefix of it, one bool per leaf), or a callable
-``params -> boolean pytree`` such as one built by :func:`path_mask`.
+Masks say which leaves are penalized. ``mask=None`` penalizes every leaf except biases
+and normalization parameters (:func:`exclude_biases_and_norms`: leaves named ``b``,
+``bias`` or ``scale``, Flax norm layers by name, Equinox and Flax NNX norm modules by
+type); ``mask=True`` penalizes every leaf, as PyTorch's ``weight_decay`` and Optax's
+``adamw`` (``mask=None``) do; ``mask=False`` none. A mask may also be a boolean pytree
+(the structure of ``params`` or a prefix of it, one bool per leaf), or a callable
+``params -> boolean pytree``: :func:`exclude_biases` (biases only), :func:`weights_only`
+(matrices, kernels and embeddings only) or one built by :func:`path_mask`.
 
 ``lam`` may be a scalar or a pytree of per-leaf strengths (the structure of ``params``
 or a prefix of it); then each leaf is penalized with its own λ.
@@ -30,22 +34,29 @@ or a prefix of it); then each leaf is penalized with its own λ.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from regjax import _checks
+from regjax._masks import (
+    broadcast_prefix,
+    exclude_biases,
+    exclude_biases_and_norms,
+    path_mask,
+    resolve_mask,
+    weights_only,
+)
 from regjax._typing import Lam, Mask, Params, PyTree, Scale
 
 __all__ = [
     "SCALES",
     "elastic_net",
     "exclude_biases",
+    "exclude_biases_and_norms",
     "l1",
     "l2",
     "leaf_strengths",
@@ -53,154 +64,10 @@ __all__ = [
     "path_mask",
     "penalty_divisor",
     "resolve_mask",
+    "weights_only",
 ]
 
 SCALES: tuple[str, ...] = ("per_example", "sum", "per_param")
-BIAS_NAMES = frozenset({"b", "bias"})
-_WRAPPER_NAMES = frozenset({"value", "raw_value"})  # Flax NNX variable wrappers
-
-
-def _key_name(key: Any) -> str | None:
-    for attr in ("key", "name", "idx"):
-        if hasattr(key, attr):
-            return str(getattr(key, attr))
-    return None
-
-
-def _leaf_name(path: tuple[Any, ...]) -> str | None:
-    """The name of a leaf: its last path key that is not a variable wrapper."""
-    for key in reversed(path):
-        name = _key_name(key)
-        if name is not None and name not in _WRAPPER_NAMES:
-            return name
-    return None
-
-
-def exclude_biases(params: Params) -> PyTree:
-    """Mask that penalizes every leaf except those named ``"b"`` or ``"bias"``.
-
-    Works on dicts (``{"w", "b"}``, Flax ``{"kernel", "bias"}``), lists of layers,
-    Equinox modules (attribute ``bias``) and Flax NNX states.
-
-    Args:
-      params: a pytree of parameters.
-
-    Returns:
-      A pytree of Python bools with the structure of ``params``.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> exclude_biases({"w": jnp.ones(3), "b": jnp.zeros(())})
-      {'b': False, 'w': True}
-    """
-    return jax.tree_util.tree_map_with_path(
-        lambda path, _: _leaf_name(path) not in BIAS_NAMES, params
-    )
-
-
-def path_mask(predicate: Callable[[str], bool] | str) -> Callable[[Params], PyTree]:
-    """Mask from a predicate on each leaf's path string (``jax.tree_util.keystr``).
-
-    Args:
-      predicate: a callable ``path -> bool``, or a regular expression; a leaf is
-        penalized when the predicate holds for (the regex is found in) its path,
-        e.g. ``"['layers'][0]['W']"``.
-
-    Returns:
-      A callable ``params -> boolean pytree`` to pass as ``mask=``.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> mask = path_mask(r"kernel")
-      >>> mask({"dense": {"kernel": jnp.ones((2, 2)), "bias": jnp.ones(2)}})
-      {'dense': {'bias': False, 'kernel': True}}
-    """
-    test: Callable[[str], bool]
-    if isinstance(predicate, str):
-        try:
-            pattern = re.compile(predicate)
-        except re.error as err:
-            raise ValueError(f"predicate {predicate!r} is not a regular expression: {err}") from err
-
-        def test(path: str) -> bool:
-            return pattern.search(path) is not None
-
-    elif callable(predicate):
-        test = predicate
-    else:
-        raise TypeError(f"predicate must be a callable or a regex string, got {predicate!r}")
-
-    def mask(params: Params) -> PyTree:
-        return jax.tree_util.tree_map_with_path(
-            lambda path, _: bool(test(jax.tree_util.keystr(path))), params
-        )
-
-    return mask
-
-
-class _Box:
-    """Holds one value per parameter leaf; not a pytree, so ``None`` values survive."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _broadcast_prefix(prefix: PyTree, params: Params, name: str) -> list[Any]:
-    """Values of ``prefix`` (a tree prefix of ``params``) repeated for each leaf.
-
-    ``None`` subtrees of ``params`` (e.g. the non-array fields of ``eqx.partition``)
-    hold no leaves and get no value.
-    """
-    try:
-        tree = jax.tree.map(
-            lambda value, sub: jax.tree.map(lambda _: _Box(value), sub),
-            prefix,
-            params,
-            is_leaf=lambda x: x is None,
-        )
-    except (ValueError, TypeError, KeyError) as err:
-        raise ValueError(
-            f"{name} must have the structure of params (or a prefix of it); "
-            f"{name} is {jax.tree.structure(prefix)}, params is {jax.tree.structure(params)}"
-        ) from err
-    return [box.value for box in jax.tree.leaves(tree)]
-
-
-def _is_bool(flag: Any) -> bool:
-    return isinstance(flag, bool | np.bool_) or (
-        hasattr(flag, "dtype") and flag.dtype == bool and jnp.ndim(flag) == 0
-    )
-
-
-def resolve_mask(params: Params, mask: Mask = None) -> list[bool]:
-    """One bool per leaf of ``params`` (in ``jax.tree.leaves`` order).
-
-    Args:
-      params: a pytree of parameters.
-      mask: ``None`` (biases excluded), a boolean pytree (structure or prefix of
-        ``params``), or a callable ``params -> boolean pytree``.
-
-    Returns:
-      A list of Python bools, one per leaf.
-
-    Example:
-      >>> import jax.numpy as jnp
-      >>> resolve_mask({"w": jnp.ones(2), "b": jnp.ones(())})
-      [False, True]
-    """
-    if mask is None:
-        mask = exclude_biases
-    # A boolean pytree may itself be callable (an Equinox module with __call__).
-    is_tree = jax.tree.leaves(mask) and all(_is_bool(f) for f in jax.tree.leaves(mask))
-    if callable(mask) and not is_tree:
-        mask = mask(params)
-    flags = _broadcast_prefix(mask, params, "mask")
-    for flag in flags:
-        if not _is_bool(flag):
-            raise TypeError(f"mask leaves must be Python bools (one per leaf), got {flag!r}")
-    return [bool(flag) for flag in flags]
 
 
 def num_penalized(params: Params, mask: Mask = None) -> int:
@@ -254,7 +121,7 @@ def leaf_strengths(params: Params, lam: Lam, mask: Mask = None) -> PyTree:
     """
     _checks.check_lam(lam)
     flags = resolve_mask(params, mask)
-    lams = _broadcast_prefix(lam, params, "lam")
+    lams = broadcast_prefix(lam, params, "lam")
     for value in lams:
         if jnp.ndim(value) != 0:
             raise ValueError(
@@ -304,7 +171,7 @@ def l2(
       lam: λ ≥ 0, a scalar (may be traced) or a pytree of per-leaf strengths.
       m: number of training examples; required for ``scale="per_example"``.
       scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       The penalty, a scalar.
@@ -344,7 +211,7 @@ def l1(
       lam: λ ≥ 0, a scalar or a pytree of per-leaf strengths.
       m: number of training examples; required for ``scale="per_example"``.
       scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       The penalty, a scalar.
@@ -382,7 +249,7 @@ def elastic_net(
       l1_ratio: ρ in [0, 1]; 1 is the lasso, 0 is ridge.
       m: number of training examples; required for ``scale="per_example"``.
       scale: ``"per_example"``, ``"sum"`` or ``"per_param"``.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       The penalty, a scalar.

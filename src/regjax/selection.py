@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental import multihost_utils
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 from jax.typing import ArrayLike
 
-from regjax import _checks, paths, solvers
-from regjax._typing import Fit, PyTree, Score
+from regjax import _checks, _sharding, paths, solvers
+from regjax._format import number, table
+from regjax._typing import Data, Devices, Fit, PyTree, Score
 
 __all__ = [
     "CVResult",
@@ -143,28 +141,6 @@ def finite_lanes(result: PyTree) -> np.ndarray:
 _SWEEPS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
-def _resolve_devices(devices: Any) -> list[Any]:
-    """``None``: every device; an int k: the first k; a platform name (``"cpu"``,
-    ``"gpu"``): that platform's devices; a device or a list of devices."""
-    if devices is None or isinstance(devices, str):
-        try:
-            return list(jax.devices(devices))
-        except RuntimeError as err:
-            raise ValueError(f"devices={devices!r} names no platform of this process") from err
-    count = jax.device_count()
-    if isinstance(devices, int) and not isinstance(devices, bool) and 1 <= devices <= count:
-        return list(jax.devices()[:devices])
-    chosen = [devices] if isinstance(devices, jax.Device) else devices
-    if not isinstance(chosen, list | tuple) or not chosen:
-        chosen = [None]  # refused below
-    if not all(isinstance(d, jax.Device) for d in chosen):
-        raise ValueError(
-            f"devices must be None, an int in [1, {count}], a platform name such as 'cpu', "
-            f"a device or a non-empty list of devices; got {devices!r}"
-        )
-    return list(chosen)
-
-
 def _compiled(fit: Fit, num_args: int) -> Callable[..., Any]:
     """``jit(vmap(fit))``, cached per fit so a second sweep does not retrace."""
     try:
@@ -176,7 +152,7 @@ def _compiled(fit: Fit, num_args: int) -> Callable[..., Any]:
     return per_fit[num_args]
 
 
-def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
+def sweep(fit: Fit, lams: ArrayLike, *args: Data, devices: Devices = None) -> PyTree:
     r"""Solve for every λ at once: ``jit(vmap(fit))(lams, *args)``, sharded over devices.
 
     With D > 1 devices the grid is padded to a multiple of D (repeating its last value)
@@ -210,12 +186,12 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
     if not callable(fit):
         raise TypeError(f"fit must be a callable fit(lam, *args), got {fit!r}")
     lams = _checks.as_grid(lams)
-    chosen = _resolve_devices(devices)
+    chosen = _sharding.resolve_devices(devices)
     run = _compiled(fit, len(args))
     if len(chosen) == 1 and jax.process_count() == 1:
         out = run(jax.device_put(lams, chosen[0]), *args)
     else:
-        out = _sharded(run, lams, args, chosen)
+        out = _sharding.sharded(run, lams, args, chosen)
     ok = finite_lanes(out)
     if not ok.all():
         bad = np.asarray(lams)[~ok]
@@ -225,36 +201,6 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Any, devices: Any = None) -> PyTree:
             stacklevel=2,
         )
     return out
-
-
-def _sharded(
-    run: Callable[..., Any], lams: jax.Array, args: Sequence[Any], devices: list[Any]
-) -> Any:
-    devices = sorted(devices, key=lambda d: (d.process_index, d.id))
-    mesh = Mesh(np.array(devices), ("lam",))
-    size, count = lams.shape[0], len(devices)
-    padded = -(-size // count) * count
-    lams_padded = jnp.concatenate([lams, jnp.repeat(lams[-1:], padded - size)])
-    if jax.process_count() == 1:
-        lam_arr = jax.device_put(lams_padded, NamedSharding(mesh, P("lam")))
-        arg_arrs = [jax.device_put(a, NamedSharding(mesh, P())) for a in args]
-        out = run(lam_arr, *arg_arrs)
-    else:
-        nproc, index = jax.process_count(), jax.process_index()
-        local = np.asarray(lams_padded).reshape(nproc, -1)[index]
-        lam_arr = multihost_utils.host_local_array_to_global_array(local, mesh, P("lam"))
-        arg_arrs = [
-            jax.tree.map(
-                lambda a: multihost_utils.host_local_array_to_global_array(
-                    np.asarray(a), mesh, P()
-                ),
-                arg,
-            )
-            for arg in args
-        ]
-        out = run(lam_arr, *arg_arrs)
-        out = multihost_utils.process_allgather(out, tiled=True)
-    return jax.tree.map(lambda leaf: leaf[:size], out)
 
 
 class CVResult(NamedTuple):
@@ -278,6 +224,25 @@ class CVResult(NamedTuple):
     best_lam: float
     lam_1se: float
     val: np.ndarray
+
+    def __str__(self) -> str:
+        """One row per λ (train, validation mean ± std over the folds), the best λ and
+        the one-standard-error λ marked (``print(result)``)."""
+        marks = {self.best_lam: "best", self.lam_1se: "1se"}
+        if self.best_lam == self.lam_1se:
+            marks = {self.best_lam: "best, 1se"}
+        rows = [
+            [number(float(lam)), f"{t:.6g}", f"{v:.6g} ± {s:.2g}", marks.get(float(lam), "")]
+            for lam, t, v, s in zip(self.lams, self.train, self.val_mean, self.val_std)
+        ]
+        head = (
+            f"CVResult: {self.val.shape[0]} folds, {len(self.lams)} λ; best λ = "
+            f"{number(self.best_lam)}, one-standard-error λ = {number(self.lam_1se)}"
+        )
+        return f"{head}\n{table(['λ', 'train', 'validation', 'chosen'], rows)}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython and notebooks
+        printer.text(str(self))
 
 
 def one_standard_error(
@@ -387,6 +352,11 @@ def _summary(lams: np.ndarray, train: np.ndarray, val: np.ndarray) -> CVResult:
     return CVResult(lams, train.mean(axis=0), val_mean, val_std, best, lam_1se, val)
 
 
+CVResults: TypeAlias = Any
+"""What :func:`cross_validate` returns: a :class:`CVResult`, or for a dict of scores a
+dict of them with the same keys (an alias: the type checker cannot tell which)."""
+
+
 def cross_validate(
     fit: Fit,
     score: Score | Mapping[str, Score],
@@ -397,7 +367,7 @@ def cross_validate(
     folds: int = 5,
     key: jax.Array,
     batched: bool = False,
-) -> Any:
+) -> CVResults:
     r"""K-fold cross-validation of a whole λ grid: folds × λ in one computation.
 
     The rows are shuffled with ``key`` and cut into ``folds`` validation blocks of

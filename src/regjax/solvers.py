@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from regjax import _checks
-from regjax._typing import ArrayLike, Cost, Lam, Params, ScalarOrSchedule
+from regjax._typing import ArrayLike, Cost, Data, Fitted, Lam, Params, ScalarOrSchedule
 
 __all__ = [
     "ConvergenceWarning",
@@ -100,9 +100,9 @@ def _finish(solver: str, params: Params, info: FitInfo, tol: ArrayLike, lam: Lam
 
 
 def gradient_descent(
-    cost: Cost, params0: Params, *args: Any, lam: Lam, learning_rate: ScalarOrSchedule,
+    cost: Cost, params0: Params, *args: Data, lam: Lam, learning_rate: ScalarOrSchedule,
     max_steps: int = 1000, tol: float = 0.0, return_info: bool = False,
-) -> Any:  # fmt: skip
+) -> Fitted:  # fmt: skip
     r"""Full-batch gradient descent :math:`\theta_{t+1} = \theta_t - \alpha_t\nabla J(\theta_t)`.
 
     Runs until :math:`\max_j|\nabla_j J| \le` ``tol`` or ``max_steps`` steps (``tol=0``:
@@ -150,7 +150,7 @@ def gradient_descent(
                    return_info)  # fmt: skip
 
 
-def minibatch_cost(cost: Cost, params: Params, *batch: Any, lam: Lam, m: int) -> jax.Array:
+def minibatch_cost(cost: Cost, params: Params, *batch: Data, lam: Lam, m: int) -> jax.Array:
     r"""The cost of one minibatch, with the penalty on the full training set's scale.
 
     A library cost evaluated on a batch of b rows would put λ/(2b)‖w‖² on it; the
@@ -190,9 +190,9 @@ def minibatch_cost(cost: Cost, params: Params, *batch: Any, lam: Lam, m: int) ->
 
 
 def sgd(
-    cost: Cost, params0: Params, *data: Any, lam: Lam, learning_rate: ScalarOrSchedule,
+    cost: Cost, params0: Params, *data: Data, lam: Lam, learning_rate: ScalarOrSchedule,
     batch_size: int, epochs: int, key: jax.Array, return_info: bool = False,
-) -> Any:  # fmt: skip
+) -> Fitted:  # fmt: skip
     r"""Minibatch SGD, :math:`\theta \leftarrow \theta - \alpha\nabla J_B` (:func:`minibatch_cost`).
 
     Each epoch shuffles the m examples and walks ⌊m/b⌋ batches of b rows (the few left
@@ -260,12 +260,12 @@ def optax_fit(
     cost: Cost,
     optimizer: optax.GradientTransformation,
     params0: Params,
-    *args: Any,
+    *args: Data,
     lam: Lam,
     max_steps: int = 1000,
     tol: float = 0.0,
     return_info: bool = False,
-) -> Any:
+) -> Fitted:
     r"""Minimize ``cost(params, *args, lam)`` with any Optax optimizer.
 
     The loop calls ``optimizer.update(grad, state, params, value=J, grad=∇J,
@@ -367,11 +367,11 @@ def _round_rows(keys: jax.Array, r: jax.Array, k: int, per_epoch: int, b: int, m
 
 
 def early_stopping(
-    cost: Cost, params0: Params, *data: Any, lam: Lam, val_cost: Cost,
-    val_args: tuple[Any, ...], optimizer: optax.GradientTransformation, batch_size: int,
+    cost: Cost, params0: Params, *data: Data, lam: Lam, val_cost: Cost,
+    val_args: tuple[Data, ...], optimizer: optax.GradientTransformation, batch_size: int,
     key: jax.Array, patience: int = 5, max_epochs: int = 100, eval_every: int | None = None,
     return_info: bool = False,
-) -> Any:  # fmt: skip
+) -> Fitted:  # fmt: skip
     r"""Minibatch training that returns the parameters of the best validation loss.
 
     ``optimizer`` steps on :math:`\nabla J_B` (:func:`minibatch_cost`, batches as in

@@ -25,9 +25,12 @@ Every hyperparameter (λ, rate, learning rate) may be a Python number, a traced 
 (``jit``/``vmap`` over a λ grid without recompiling, ``optax.inject_hyperparams``) or
 an Optax schedule evaluated at the step count kept in the transform's state (when the
 transform is built, a schedule is evaluated at steps 0, 1, 2, 5, …, 10⁶ and must be
-finite and ≥ 0 there; a learning rate that is a number must be > 0). Masks
-have the meaning of :mod:`regjax.penalties` (``None``: every leaf but biases) and go
-through ``optax.masked``. With ``optax.inject_hyperparams`` pass a callable mask in
+finite and ≥ 0 there; a learning rate that is a number must be > 0). λ and the decay
+rate may also be a pytree prefix of the parameters, one value (or schedule) per layer
+or group, as in :mod:`regjax.penalties`: ``add_l2_gradient({"enc": 1.0, "head": 10.0},
+m=m)``; ``init`` checks its structure against the parameters. Masks have the meaning
+of :mod:`regjax.penalties` (``None``: every leaf but biases and norm parameters) and
+go through ``optax.masked``. With ``optax.inject_hyperparams`` pass a callable mask in
 ``static_args=("mask",)`` (it would otherwise be taken for a schedule).
 
 References:
@@ -49,7 +52,8 @@ import jax.numpy as jnp
 import optax
 
 from regjax import _checks, penalties, prox
-from regjax._typing import ArrayLike, Mask, Params, PyTree, ScalarOrSchedule
+from regjax._masks import broadcast_prefix
+from regjax._typing import ArrayLike, Lam, Mask, Params, PyTree, ScalarOrSchedule
 
 __all__ = [
     "CountState",
@@ -79,6 +83,15 @@ def _need_params(params: Params | None, name: str) -> None:
         )
 
 
+def _per_leaf(value: Lam, tree: PyTree, count: jax.Array, name: str) -> PyTree:
+    """``value`` at step ``count`` for each leaf of ``tree``, a pytree of its structure:
+    ``value`` is a scalar or a schedule (a pytree leaf), or a prefix of ``tree`` of them,
+    broadcast as the penalties' λ is (a ValueError naming ``name`` if it does not fit)."""
+    values = broadcast_prefix(value, tree, name)
+    at = {id(v): _at(v, count) for v in values}  # each schedule evaluated once
+    return jax.tree.unflatten(jax.tree.structure(tree), [at[id(v)] for v in values])
+
+
 def _cast(value: ArrayLike, like: jax.Array) -> jax.Array:
     return jnp.asarray(value).astype(like.dtype)
 
@@ -94,9 +107,13 @@ def _masked(inner: optax.GradientTransformation, mask: Mask) -> optax.GradientTr
 
 
 def _stateful(
-    name: str, step: Callable[[optax.Updates, Params, jax.Array], optax.Updates]
+    name: str,
+    step: Callable[[optax.Updates, Params, jax.Array], optax.Updates],
+    mask: Mask,
+    strength: tuple[str, Lam],
 ) -> optax.GradientTransformation:
-    """A transform ``updates -> step(updates, params, count)`` with a step counter."""
+    """``updates -> step(updates, params, count)`` on the leaves ``mask`` keeps, with a
+    step counter; ``init`` checks ``strength = (argument, λ or rate)`` against params."""
 
     def init_fn(params: Params) -> CountState:
         del params
@@ -109,11 +126,19 @@ def _stateful(
         new_updates = step(updates, params, state.count)
         return new_updates, CountState(count=optax.safe_increment(state.count))
 
-    return optax.GradientTransformation(init_fn, update_fn)
+    inner = _masked(optax.GradientTransformation(init_fn, update_fn), mask)
+
+    def checked_init(params: Params) -> optax.OptState:
+        arg, value = strength  # checked on the whole tree, before the mask hides leaves
+        if any(v is None for v in broadcast_prefix(value, params, arg)):
+            raise ValueError(f"{arg} is None for some leaves of params (a number >= 0 each)")
+        return inner.init(params)
+
+    return optax.GradientTransformation(checked_init, inner.update)
 
 
 def add_l2_gradient(
-    lam: ScalarOrSchedule, *, m: ArrayLike, mask: Mask = None
+    lam: ScalarOrSchedule | Lam, *, m: ArrayLike, mask: Mask = None
 ) -> optax.GradientTransformation:
     r"""Coupled L2: add the gradient of the penalty λ/(2m)‖w‖² to the gradient.
 
@@ -127,10 +152,12 @@ def add_l2_gradient(
     Adam's preconditioner ("Adam with L2", PyTorch ``Adam(weight_decay=λ/m)``).
 
     Args:
-      lam: λ ≥ 0 in the library's convention: a number, a traced scalar or a schedule.
+      lam: λ ≥ 0 in the library's convention: a number, a traced scalar or a schedule,
+        or a pytree prefix of the parameters holding them (one λ per layer or group).
       m: number of training examples (> 0).
-      mask: which leaves are decayed: ``None`` (all but biases), a boolean pytree, a
-        callable ``params -> boolean pytree`` or :func:`regjax.penalties.path_mask`.
+      mask: which leaves are decayed: ``None`` (all but biases and norm parameters),
+        ``True``, a boolean pytree, a callable ``params -> boolean pytree`` or
+        :func:`regjax.penalties.path_mask`.
 
     Returns:
       An ``optax.GradientTransformation``; its ``update`` requires ``params``.
@@ -147,18 +174,20 @@ def add_l2_gradient(
     References:
       A. Ng, Machine Learning (Coursera); Loshchilov & Hutter 2019, arXiv:1711.05101.
     """
-    _checks.check_hyperparameter(lam, "lam")
+    _checks.check_hyperparameter(lam, "lam", per_leaf=True)
     _checks.check_count(m, "m", "the number of training examples")
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
-        lam_t = _at(lam, count)
-        return jax.tree.map(lambda g, p: g + _cast(lam_t, p) / _cast(m, p) * p, updates, params)
+        lams = _per_leaf(lam, params, count, "lam")
+        return jax.tree.map(
+            lambda g, p, lam_t: g + _cast(lam_t, p) / _cast(m, p) * p, updates, params, lams
+        )
 
-    return _masked(_stateful("add_l2_gradient", step), mask)
+    return _stateful("add_l2_gradient", step, mask, ("lam", lam))
 
 
 def decoupled_weight_decay(
-    rate: ScalarOrSchedule,
+    rate: ScalarOrSchedule | Lam,
     *,
     mask: Mask = None,
     lr_scaled: bool = True,
@@ -182,8 +211,10 @@ def decoupled_weight_decay(
     as the L2 penalty λ/(2m)‖w‖².
 
     Args:
-      rate: r ≥ 0: a number, a traced scalar or a schedule.
-      mask: which leaves are decayed (default: all but biases); see :mod:`penalties`.
+      rate: r ≥ 0: a number, a traced scalar or a schedule, or a pytree prefix of the
+        parameters holding them (one rate per layer or group).
+      mask: which leaves are decayed (default: all but biases and norm parameters); see
+        :mod:`penalties`.
       lr_scaled: multiply the decay by ``learning_rate`` (η_t).
       learning_rate: η, a number or an Optax schedule evaluated at this transform's
         step count (give the optimizer the same one); required when ``lr_scaled``,
@@ -205,7 +236,7 @@ def decoupled_weight_decay(
       Loshchilov & Hutter 2019, arXiv:1711.05101; Wang & Aitchison 2024,
       arXiv:2405.13698.
     """
-    _checks.check_hyperparameter(rate, "rate")
+    _checks.check_hyperparameter(rate, "rate", per_leaf=True)
     if not isinstance(lr_scaled, bool):
         raise TypeError(f"lr_scaled must be a bool, got {lr_scaled!r}")
     if lr_scaled:
@@ -217,45 +248,45 @@ def decoupled_weight_decay(
         _checks.check_learning_rate(learning_rate)
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
-        rate_t = _at(rate, count)
+        rates = _per_leaf(rate, params, count, "rate")
         eta_t = _at(learning_rate, count) if lr_scaled and learning_rate is not None else 1
 
-        def leaf(u: jax.Array, p: jax.Array) -> jax.Array:
+        def leaf(u: jax.Array, p: jax.Array, rate_t: ArrayLike) -> jax.Array:
             return u - _cast(eta_t, p) * _cast(rate_t, p) * p
 
-        return jax.tree.map(leaf, updates, params)
+        return jax.tree.map(leaf, updates, params, rates)
 
-    return _masked(_stateful("decoupled_weight_decay", step), mask)
+    return _stateful("decoupled_weight_decay", step, mask, ("rate", rate))
 
 
 def _prox_step(
     name: str,
-    lam: ScalarOrSchedule,
+    lam: ScalarOrSchedule | Lam,
     l1_ratio: ArrayLike,
     m: ArrayLike,
     learning_rate: ScalarOrSchedule,
     mask: Mask,
 ) -> optax.GradientTransformation:
-    _checks.check_hyperparameter(lam, "lam")
+    _checks.check_hyperparameter(lam, "lam", per_leaf=True)
     _checks.check_count(m, "m", "the number of training examples")
     _checks.check_learning_rate(learning_rate)
 
     def step(updates: optax.Updates, params: Params, count: jax.Array) -> optax.Updates:
-        lam_t, eta_t = _at(lam, count), _at(learning_rate, count)
+        lams, eta_t = _per_leaf(lam, params, count, "lam"), _at(learning_rate, count)
 
-        def leaf(u: jax.Array, p: jax.Array) -> jax.Array:
+        def leaf(u: jax.Array, p: jax.Array, lam_t: ArrayLike) -> jax.Array:
             step_size = _cast(eta_t, p) * _cast(lam_t, p) / _cast(m, p)  # η·λ/m
             rho = _cast(l1_ratio, p)
             w = prox.elastic_net(p + u, step_size, l1_ratio=rho)
             return w - p  # p + (w − p) is exactly 0 where w is 0
 
-        return jax.tree.map(leaf, updates, params)
+        return jax.tree.map(leaf, updates, params, lams)
 
-    return _masked(_stateful(name, step), mask)
+    return _stateful(name, step, mask, ("lam", lam))
 
 
 def prox_l1(
-    lam: ScalarOrSchedule, *, m: ArrayLike, learning_rate: ScalarOrSchedule, mask: Mask = None
+    lam: ScalarOrSchedule | Lam, *, m: ArrayLike, learning_rate: ScalarOrSchedule, mask: Mask = None
 ) -> optax.GradientTransformation:
     r"""Proximal L1 step (soft-thresholding) for the penalty λ/m‖w‖₁; exact zeros.
 
@@ -269,10 +300,11 @@ def prox_l1(
     scikit-learn's ``Lasso(alpha=λ/m)`` for squared error (mean ½·MSE).
 
     Args:
-      lam: λ ≥ 0 (library convention): a number, a traced scalar or a schedule.
+      lam: λ ≥ 0 (library convention): a number, a traced scalar or a schedule, or a
+        pytree prefix of the parameters holding them (one λ per layer or group).
       m: number of training examples (> 0).
       learning_rate: η of the preceding step, a number or a schedule.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       An ``optax.GradientTransformation``; its ``update`` requires ``params``.
@@ -293,7 +325,7 @@ def prox_l1(
 
 
 def prox_elastic_net(
-    lam: ScalarOrSchedule,
+    lam: ScalarOrSchedule | Lam,
     *,
     l1_ratio: ArrayLike,
     m: ArrayLike,
@@ -313,11 +345,12 @@ def prox_elastic_net(
     The minimizer is scikit-learn's ``ElasticNet(alpha=λ/m, l1_ratio=ρ)``.
 
     Args:
-      lam: λ ≥ 0: a number, a traced scalar or a schedule.
+      lam: λ ≥ 0: a number, a traced scalar or a schedule, or a pytree prefix of the
+        parameters holding them (one λ per layer or group).
       l1_ratio: ρ in [0, 1] (1 is :func:`prox_l1`).
       m: number of training examples (> 0).
       learning_rate: η of the preceding step, a number or a schedule.
-      mask: which leaves are penalized (default: all but biases).
+      mask: which leaves are penalized (default: all but biases and norm parameters).
 
     Returns:
       An ``optax.GradientTransformation``; its ``update`` requires ``params``.
@@ -339,7 +372,7 @@ def prox_elastic_net(
 
 
 def decay_toward(
-    reference: Params, rate: ScalarOrSchedule, *, mask: Mask = None
+    reference: Params, rate: ScalarOrSchedule | Lam, *, mask: Mask = None
 ) -> optax.GradientTransformation:
     r"""L2 toward a reference (L2-SP): add the gradient of ½·rate·‖θ − θ₀‖².
 
@@ -353,8 +386,9 @@ def decay_toward(
 
     Args:
       reference: θ₀, a pytree with the structure and shapes of the parameters.
-      rate: r ≥ 0: a number, a traced scalar or a schedule.
-      mask: which leaves are pulled toward θ₀ (default: all but biases).
+      rate: r ≥ 0: a number, a traced scalar or a schedule, or a pytree prefix of the
+        parameters holding them (one rate per layer or group).
+      mask: which leaves are pulled toward θ₀ (default: all but biases and norm parameters).
 
     Returns:
       An ``optax.GradientTransformation``; its ``update`` requires ``params``.
@@ -369,7 +403,7 @@ def decay_toward(
     References:
       Li, Grandvalet & Davoine 2018 (L2-SP), arXiv:1802.01483.
     """
-    _checks.check_hyperparameter(rate, "rate")
+    _checks.check_hyperparameter(rate, "rate", per_leaf=True)
     if reference is None:
         raise ValueError("reference must be a pytree of parameters θ₀, got None")
 
@@ -387,10 +421,10 @@ def decay_toward(
                 )
 
     def step(updates: optax.Updates, diff: Params, count: jax.Array) -> optax.Updates:
-        coef = _at(rate, count)
-        return jax.tree.map(lambda g, d: g + _cast(coef, d) * d, updates, diff)
+        rates = _per_leaf(rate, diff, count, "rate")
+        return jax.tree.map(lambda g, d, r: g + _cast(r, d) * d, updates, diff, rates)
 
-    inner = _masked(_stateful("decay_toward", step), mask)
+    inner = _stateful("decay_toward", step, mask, ("rate", rate))
 
     def init_fn(params: Params) -> optax.OptState:
         check(params)

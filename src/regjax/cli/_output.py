@@ -1,21 +1,13 @@
-"""What every subcommand prints with: tables, numbers, a progress bar on stderr."""
+"""What every subcommand prints with: tables, numbers, messages in the flags the user
+typed, a progress bar on stderr."""
 
 from __future__ import annotations
 
 import argparse
-import math
+import re
 import sys
 import time
-from collections.abc import Sequence
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain-text table: a header line, a rule, one line per row (left-aligned)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join([line, rule, *body])
+from collections.abc import Mapping
 
 
 def writes_figures(args: argparse.Namespace) -> bool:
@@ -25,9 +17,41 @@ def writes_figures(args: argparse.Namespace) -> bool:
     return getattr(args, "out", None) is not None and not off
 
 
-def number(value: float) -> str:
-    """Six significant digits, or ``inf``."""
-    return "inf" if math.isinf(value) else f"{value:.6g}"
+# The library's argument names whose command-line flag has another name.
+_ALIASES = {"learning_rate": "lr"}
+
+
+def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """A subcommand's argument names (``dest``) -> the flag the user types (``--from``
+    for ``from_``; a positional's metavar, ``VALUE``), library aliases included."""
+    flags = {
+        a.dest: a.option_strings[-1] if a.option_strings else str(a.metavar or a.dest.upper())
+        for a in parser._actions
+        if a.dest != "help"
+    }
+    flags.update({name: flags[alias] for name, alias in _ALIASES.items() if alias in flags})
+    return flags
+
+
+def as_flags(message: str, flags: Mapping[str, str]) -> str:
+    """A library message about an argument, reworded with the flag the user typed.
+
+    The library names an argument in two places: at the start (``"from_ must be ..."``,
+    ``"m (the number of training examples) must be ..."``) and as a keyword
+    (``"needs m="``, not ``"m=10"``); both become the flag. Other words stay.
+
+    Example:
+      >>> as_flags("convention 'ng' needs m=", {"m": "--m"})
+      "convention 'ng' needs --m"
+      >>> as_flags("from_ must be one of [...], got 'x'", {"from_": "--from"})
+      "--from must be one of [...], got 'x'"
+    """
+
+    def flag(match: re.Match[str]) -> str:
+        return flags.get(match.group(1), match.group(0))
+
+    message = re.sub(r"\b(\w+)=(?!\w)", flag, message)
+    return re.sub(r"^(\w+)(?=[ ,:]|$)", flag, message)
 
 
 class Progress:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from regjax import experiments
-from regjax.cli._output import Progress, table
+from regjax._format import table
+from regjax.cli._output import Progress
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

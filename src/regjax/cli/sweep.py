@@ -1,12 +1,12 @@
 r"""``regjax sweep``: a whole regularization path, cross-validated, on a data set.
 
-For a data set, a model (``linear``, ``logistic``, ``softmax``) and a penalty (``l2``,
-``l1``, ``elastic_net``), :func:`cross_validated_path` builds the λ grid
-(:func:`regjax.lambda_grid`), cross-validates the whole grid — every fold and every λ
-in one computation, each fit scored by its mean data loss and (classification) its
-error rate — and fits the path on all the data with :mod:`regjax.paths`. The command
-prints the table and the chosen λ, and writes the validation curve and the coefficient
-paths as PNG figures.
+For a data set (embedded, or the user's CSV/NPZ file: ``--data PATH``), a model
+(``linear``, ``logistic``, ``softmax``) and a penalty (``l2``, ``l1``, ``elastic_net``),
+:func:`cross_validated_path` builds the λ grid (:func:`regjax.lambda_grid`),
+cross-validates the whole grid — every fold and every λ in one computation, each fit
+scored by its mean data loss and (classification) its error rate — and fits the path on
+all the data with :mod:`regjax.paths`. The command prints the table and the chosen λ,
+and writes the validation curve and the coefficient paths as PNG figures.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from regjax import _checks, closed_form, conventions, data, hypergrad, models, paths, selection
+from regjax._format import table
 from regjax._typing import Score
-from regjax.cli._output import Progress, table
+from regjax.cli._output import Progress
 
 MODELS = ("linear", "logistic", "softmax")
 PENALTIES = {"l2": 0.0, "l1": 1.0, "elastic_net": None}  # the l1_ratio of each
@@ -71,8 +72,15 @@ def _path_solver(model: str, l1_ratio: float, num_classes: int) -> Callable[...,
     return lambda lams, X, y: paths.softmax(X, y, lams, l1_ratio=l1_ratio, num_classes=num_classes)
 
 
+def _as_dataset(dataset: str | Path | data.Dataset) -> data.Dataset:
+    """A :class:`regjax.data.Dataset`, loaded by name or path if need be; its task checked."""
+    ds = dataset if isinstance(dataset, data.Dataset) else data.load(dataset)
+    _checks.check_choice(ds.task, "task", data.TASKS)
+    return ds
+
+
 def cross_validated_path(
-    dataset: str | data.Dataset = "breast_cancer",
+    dataset: str | Path | data.Dataset = "breast_cancer",
     *,
     model: str | None = None,
     penalty: str = "l2",
@@ -87,8 +95,8 @@ def cross_validated_path(
     """Cross-validate a whole λ path of a built-in model on a data set.
 
     Args:
-      dataset: an embedded data set's name (:data:`regjax.data.DATASETS`) or a
-        :class:`regjax.data.Dataset`.
+      dataset: an embedded data set's name (:data:`regjax.data.DATASETS`), a CSV/NPZ
+        file's path (:func:`regjax.data.load`) or a :class:`regjax.data.Dataset`.
       model: ``"linear"``, ``"logistic"`` or ``"softmax"`` (default: from the task).
       penalty: ``"l2"``, ``"l1"`` or ``"elastic_net"``.
       l1_ratio: ρ of the elastic net (ignored for the other penalties).
@@ -107,7 +115,7 @@ def cross_validated_path(
       >>> report.model, report.cv.val.shape, report.path.params["w"].shape
       ('linear', (3, 4), (4, 10))
     """
-    ds = data.load(dataset) if isinstance(dataset, str) else dataset
+    ds = _as_dataset(dataset)
     model = model or DEFAULT_MODEL[ds.task]
     _checks.check_choice(model, "model", MODELS)
     _checks.check_choice(penalty, "penalty", PENALTIES)
@@ -166,14 +174,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``regjax sweep``."""
     sweep = sub.add_parser(
         "sweep",
-        help="cross-validate a whole λ path on an embedded data set",
+        help="cross-validate a whole λ path on an embedded data set or your CSV/NPZ file",
         description="Fit a whole regularization path (every λ at once) and cross-validate "
-        "it (every fold and λ at once) on an embedded data set; print a table of λ / train "
-        "/ validation loss and the chosen λ, and write the validation curve and coefficient "
-        "paths as PNG figures.",
+        "it (every fold and λ at once) on an embedded data set or your own CSV/NPZ file; "
+        "print a table of λ / train / validation loss and the chosen λ, and write the "
+        "validation curve and coefficient paths as PNG figures.",
     )
     sweep.add_argument(
-        "--data", default="breast_cancer", choices=sorted(data.DATASETS), help="data set"
+        "--data",
+        default="breast_cancer",
+        metavar="NAME|PATH",
+        help=f"an embedded data set ({', '.join(sorted(data.DATASETS))}; default "
+        "breast_cancer) or a .csv file (header detected; the target the last column unless "
+        "--target) or a .npz file (arrays X and y)",
+    )
+    sweep.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the target column of a --data CSV file (a header name or an index from 0; "
+        "default the last column), or the target array of an NPZ file (default y)",
+    )
+    sweep.add_argument(
+        "--task",
+        choices=data.TASKS,
+        help="the task of a --data file (default: inferred; text labels or integers with at "
+        f"most {data.MAX_CLASSES} distinct values are classes)",
+    )
+    sweep.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="use a --data file's columns as they are (default: each standardized to mean 0 "
+        "and standard deviation 1, as the embedded sets are, so one λ weighs every column alike)",
     )
     sweep.add_argument("--model", choices=MODELS, help="model (default: from the data set's task)")
     sweep.add_argument("--penalty", default="l2", choices=tuple(PENALTIES), help="penalty (l2)")
@@ -258,6 +289,7 @@ def _summary(report: SweepReport) -> str:
 def _figures(report: SweepReport, out: Path, folds: int) -> list[Path]:
     from regjax import figures
 
+    figures.pyplot()  # ImportError without matplotlib, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     cv, name = report.cv, f"{report.dataset}_{report.model}_{report.penalty}"
     title = f"{report.dataset}: {folds}-fold CV, {report.model} + {report.penalty}"
@@ -279,8 +311,27 @@ def _figures(report: SweepReport, out: Path, folds: int) -> list[Path]:
     return written
 
 
+def _dataset(args: argparse.Namespace) -> data.Dataset:
+    """The ``--data`` set: an embedded name or a file (errors name the flags)."""
+    if data.is_path(args.data):
+        path = Path(args.data).expanduser()
+        if not path.is_file():
+            what = "is a directory, not a file" if path.is_dir() else "no such file"
+            raise ValueError(f"--data {args.data!r}: {what}")
+    elif args.data not in data.DATASETS:
+        raise ValueError(
+            f"--data must be an embedded data set ({', '.join(sorted(data.DATASETS))}) or "
+            f"the path of a .csv or .npz file, got {args.data!r}"
+        )
+    ds = data.load(args.data, target=args.target, task=args.task)
+    if data.is_path(args.data) and not args.no_standardize:
+        ds = ds._replace(X=data.standardize(ds.X))
+    return ds
+
+
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, print the table and the chosen λ, write the figures."""
+    ds = _dataset(args)
     num, folds = (8, 3) if args.quick else (args.num, args.folds)
     progress = Progress(5 if args.tune else 4, not args.quiet)
     min_ratio = (
@@ -288,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
     )
     with jax.enable_x64(True):
         report = cross_validated_path(
-            args.data, model=args.model, penalty=args.penalty, l1_ratio=args.l1_ratio, num=num,
+            ds, model=args.model, penalty=args.penalty, l1_ratio=args.l1_ratio, num=num,
             min_ratio=min_ratio, folds=folds, seed=args.seed, tune=args.tune, progress=progress,
         )  # fmt: skip
     penalty = (
@@ -301,6 +352,8 @@ def run(args: argparse.Namespace) -> int:
         f"{report.penalty} penalty, library convention (mean loss + {penalty}); "
         f"{folds}-fold CV in {report.seconds['cross-validation']:.2f}s"
     )
+    if ds.classes is not None:
+        print("classes: " + ", ".join(f"{k} = {name}" for k, name in enumerate(ds.classes)))
     print(table(*_rows(report)))
     print(_summary(report))
     if args.no_figures:
@@ -310,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = _figures(report, Path(args.out), folds)
     except ImportError as err:  # matplotlib is the optional extra regjax[plot]
-        print(f"regjax sweep: no figures: {err}", file=sys.stderr)
+        print(f"regjax sweep: no figures ({err}; or pass --no-figures)", file=sys.stderr)
         return 0
     for path in written:
         print(f"wrote {path}")

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from regjax import _checks
+
+if TYPE_CHECKING:
+    import jax
 
 __all__ = ["Study", "Table", "names", "question", "run"]
 
@@ -99,7 +102,7 @@ def run(
     *,
     quick: bool = False,
     out: str | Path | None = None,
-    key: Any = 0,
+    key: int | jax.Array = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Study:
     """Run the study ``name`` (see :func:`names`).
