@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz lint docs clean
+.PHONY: demo test fuzz lint docs bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # slowest tests are listed at the end: make test must stay under 15 minutes on 2 cores.
 test: lint docs /usr/bin/chromium
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[bench]"
+	touch $@
+
+# Every benchmark at full size, each rewriting its section of bench/RESULTS.md with the
+# machine it ran on. Run it on a quiet machine (it takes tens of minutes).
+bench: $(VENV)/.installed-bench
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# Every benchmark at CI size, recording nothing (under 5 minutes): do they all still run?
+bench-quick: $(VENV)/.installed-bench
+	for script in bench/bench_*.py; do $(BIN)/python $$script --quick --no-record || exit 1; done
 
 # Before a release: every hypothesis property (tests/test_properties.py and the others,
 # `-m hypothesis`) with 2000 fresh random cases each instead of make test's 25 (the

@@ -44,3 +44,54 @@ def record(name: str, title: str, text: str) -> None:
     else:
         new = f"{old.rstrip()}\n\n## {title}\n\n{block}\n"
     RESULTS.write_text(new)
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    """The fastest of ``repeat`` wall-clock runs of ``fn()`` (after one warm-up call), in s;
+    ``fn`` must block until its result is ready (``jax.block_until_ready``)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def gemm_rate(dtype: str = "float64", size: int = 1024) -> float:
+    """The machine's measured matrix-multiply rate through XLA, in FLOP/s: the best of a
+    few ``size`` × ``size`` × ``size`` products (2·size³ FLOPs each) on the default
+    device. The physical limit a GEMM-bound computation is measured against."""
+    import jax.numpy as jnp
+
+    a = jnp.ones((size, size), dtype) * 0.5
+    b = jnp.ones((size, size), dtype) * 0.25
+    matmul = jax.jit(jnp.matmul)
+    seconds = best_of(lambda: matmul(a, b).block_until_ready(), repeat=5)
+    return 2 * size**3 / seconds
+
+
+def bandwidth(mbytes: int = 512) -> float:
+    """The machine's measured memory read rate through XLA, in bytes/s: the best of a few
+    sums of a ``mbytes`` MB float64 array on the default device. The physical limit of a
+    computation that must read X (its bytes / this rate)."""
+    import jax.numpy as jnp
+
+    x = jnp.ones(mbytes * 2**20 // 8, "float64")
+    total = jax.jit(jnp.sum)
+    seconds = best_of(lambda: total(x).block_until_ready(), repeat=5)
+    return x.size * 8 / seconds
+
+
+def limits_line(flops: float, bytes_read: float, seconds: float) -> str:
+    """How far ``seconds`` is from the physical limit of work of ``flops`` FLOPs (at the
+    measured float64 GEMM rate) that must read ``bytes_read`` bytes (at the measured
+    bandwidth): the larger of the two bounds, and the ratio."""
+    rate, bw = gemm_rate(), bandwidth()
+    bound = max(flops / rate, bytes_read / bw)
+    return (
+        f"physical limit: {flops:.3g} FLOPs at the measured float64 GEMM rate "
+        f"{rate / 1e9:.3g} GFLOP/s = {flops / rate:.3g} s; {bytes_read / 1e6:.3g} MB at the "
+        f"measured read bandwidth {bw / 1e9:.3g} GB/s = {bytes_read / bw:.3g} s; regjax "
+        f"{seconds:.3g} s is {seconds / bound:.3g}× the larger bound"
+    )

@@ -18,7 +18,7 @@ LAYERS = [
     {"conventions", "losses", "models", "prox", "data"},
     {"penalties", "_masks"},
     {"costs"},
-    {"closed_form", "checking"},
+    {"closed_form", "checking", "_ridge"},
     {
         "transforms",
         "optimizers",

@@ -5,13 +5,18 @@ against central differences through ``rj.check_grad`` (rtol 1e-6) and through
 ``jax.test_util.check_grads`` — for autodiff and for the closed form wrapped in a
 ``jax.custom_vjp`` — on random problems drawn by hypothesis. The ridge solutions are
 compared with an independent numpy least-squares solve, the ridge path and its exact
-leave-one-out and GCV errors with scikit-learn and the explicit hat matrix.
+leave-one-out and GCV errors with scikit-learn, the explicit hat matrix and brute-force
+refits; at every shape (each route of the factorization) with numpy's SVD, and on
+ill-conditioned X with the exact answer in rational arithmetic.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import jax
 import jax.numpy as jnp
+import jax.test_util
 import numpy as np
 import pytest
 from _witnesses import assert_three_witnesses, assert_trees_close
@@ -322,6 +327,196 @@ def test_ridge_gcv_matches_the_explicit_hat_matrix(x64):
         H = A @ np.linalg.solve(A.T @ A + np.diag([0.0] + [lam] * 4), A.T)
         e = d.y - H @ d.y
         np.testing.assert_allclose(gcv[g], np.mean(e**2) / (1 - np.trace(H) / 30) ** 2, rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# the factorization by shape: QR of [X̃ ỹ] (m ≥ n + k), QR of X̃ᵀ (n > m), else the SVD
+
+
+def _svd_path(X, y, lams):
+    """The ridge path from numpy's thin SVD of the centred X, written out here."""
+    Xc, yc = X - X.mean(0), y - y.mean(0)
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    keep = s > np.finfo(float).eps * max(X.shape) * s[0]
+    shrink = np.where(keep, s / np.where(keep, s**2 + lams[:, None], 1), 0)  # (G, r)
+    w = np.einsum("gr,r...,rn->gn...", shrink, U.T @ yc, Vt)
+    return w, y.mean(0) - np.einsum("gn...,n->g...", w, X.mean(0))
+
+
+SHAPES = {  # (m, n, k): every route, and both ways the wide one applies V (G·k vs m)
+    "tall": (200, 12, None),
+    "tall_k": (200, 12, 3),
+    "wide_dual": (12, 200, None),  # G·k = 7 < m: w = X̃ᵀα
+    "wide_v": (12, 200, 2),  # G·k = 14 ≥ m: V = X̃ᵀU/s formed once
+    "square": (8, 8, None),
+    "svd_k": (9, 8, 2),  # n ≤ m < n + k
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_ridge_path_equals_the_svd_path_at_every_shape(x64, rng, shape):
+    m, n, k = SHAPES[shape]
+    X, y = _problem(rng, m=m, n=n, k=k)
+    lams = np.array([0.0, 1e-3, 0.1, 1.0, 10.0, 1e3, 1e6])
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    w, b = _svd_path(X, y, lams)
+    diff = np.abs(np.asarray(path["w"]) - w).reshape(len(lams), -1)
+    assert np.all(diff <= 1e-10 * np.max(np.abs(w).reshape(len(lams), -1), axis=1)[:, None])
+    np.testing.assert_allclose(path["b"], b, rtol=1e-10, atol=1e-10 * np.max(np.abs(b)))
+
+
+@pytest.mark.parametrize("shape", ["tall", "wide_dual", "wide_v", "square"])
+@pytest.mark.parametrize("c", [1e-150, 1e150])
+def test_ridge_path_neither_overflows_nor_underflows_at_any_scale(x64, rng, shape, c):
+    """w(cX, y, c²λ) = w(X, y, λ)/c exactly in arithmetic; s² would leave the float64
+    range at c = 1e±150, the route's 1/(s + λ/s) and s_max scaling do not."""
+    m, n, k = SHAPES[shape]
+    X, y = _problem(rng, m=m, n=n, k=k)
+    lams = np.array([0.0, 0.1, 1.0, 10.0, 1e3, 1e4, 1e5])
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    scaled = closed_form.ridge_path(jnp.asarray(c * X), jnp.asarray(y), jnp.asarray(c**2 * lams))
+    np.testing.assert_allclose(np.asarray(scaled["w"]) * c, path["w"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(scaled["b"], path["b"], rtol=1e-9, atol=1e-12)
+
+
+def _exact_solve(A, B):
+    """A⁻¹B in exact rational arithmetic (Gauss–Jordan; A square, B a list of columns)."""
+    n = len(A)
+    rows = [list(A[i]) + [col[i] for col in B] for i in range(n)]
+    for c in range(n):
+        pivot = next(r for r in range(c, n) if rows[r][c] != 0)
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        rows[c] = [v / rows[c][c] for v in rows[c]]
+        for r in range(n):
+            if r != c and rows[r][c] != 0:
+                rows[r] = [a - rows[r][c] * b for a, b in zip(rows[r], rows[c])]
+    return [[rows[i][n + j] for i in range(n)] for j in range(len(B))]  # columns
+
+
+def _exact_ridge(X, y, lams):
+    """w and the LOO error of every λ, exactly: float64 inputs are binary fractions, so
+    the normal equations (on the smaller side, the dual X̃ᵀ(X̃X̃ᵀ + λI)⁻¹ỹ when n > m)
+    are solved without round-off, then rounded once."""
+    m, n = X.shape
+    rows = [[Fraction(v) for v in row] for row in X]
+    mean = [sum(col) / m for col in zip(*rows)]
+    Xc = [[v - mu for v, mu in zip(row, mean)] for row in rows]
+    yc = [Fraction(v) for v in y]
+    yc = [v - sum(yc) / m for v in yc]
+    cols = list(zip(*Xc))
+
+    def dot(a, b):
+        return sum(p * q for p, q in zip(a, b))
+
+    def eye(k):
+        return [[int(i == j) for i in range(k)] for j in range(k)]
+
+    ws, loos = [], []
+    for lam in map(Fraction, map(float, lams)):
+        if m >= n:  # (X̃ᵀX̃ + λI)w = X̃ᵀỹ; H = X̃(X̃ᵀX̃ + λI)⁻¹X̃ᵀ
+            A = [
+                [dot(a, b) + lam * (i == j) for j, b in enumerate(cols)] for i, a in enumerate(cols)
+            ]
+            w, *inv = _exact_solve(A, [[dot(c, yc) for c in cols], *eye(n)])
+            hat = [dot(r, [dot(row, r) for row in inv]) for r in Xc]
+        else:  # α = (X̃X̃ᵀ + λI)⁻¹ỹ, w = X̃ᵀα; H = X̃X̃ᵀ(X̃X̃ᵀ + λI)⁻¹
+            K = [[dot(a, b) for b in Xc] for a in Xc]
+            alpha, *inv = _exact_solve(
+                [[v + lam * (i == j) for j, v in enumerate(row)] for i, row in enumerate(K)],
+                [yc, *eye(m)],
+            )
+            w = [dot(alpha, c) for c in cols]
+            hat = [dot(K[i], inv[i]) for i in range(m)]  # inv is symmetric
+        e = [t - dot(r, w) for r, t in zip(Xc, yc)]
+        loo = sum((ei / (1 - Fraction(1, m) - h)) ** 2 for ei, h in zip(e, hat)) / m
+        ws.append([float(v) for v in w])
+        loos.append(float(loo))
+    return np.array(ws), np.array(loos)
+
+
+def _ill_conditioned(rng, m, n, kappa):
+    """(m, n) with singular values from 1 down to 1/κ, log-spaced, after centring."""
+    short, long = sorted((m, n))
+    U = np.linalg.qr(rng.normal(size=(long, short)))[0]
+    U = np.linalg.qr(U - U.mean(axis=0))[0]  # columns orthogonal to the ones vector
+    V = np.linalg.qr(rng.normal(size=(short, short)))[0]
+    X = (U * np.logspace(0, -np.log10(kappa), short)) @ V.T
+    return (X if m >= n else X.T) + 1.0
+
+
+def _gram_path(X, y, lams):
+    """The path from numpy's eigendecomposition of the Gram matrix on the smaller side
+    (X̃ᵀX̃ when m ≥ n, X̃X̃ᵀ and the dual when n > m): what ridge_path does not do."""
+    Xc, yc = X - X.mean(0), y - y.mean()
+    if X.shape[0] >= X.shape[1]:
+        e, V = np.linalg.eigh(Xc.T @ Xc)
+        return ((V.T @ (Xc.T @ yc)) / (e + lams[:, None])) @ V.T
+    e, U = np.linalg.eigh(Xc @ Xc.T)
+    return (((U.T @ yc) / (e + lams[:, None])) @ U.T) @ Xc
+
+
+@pytest.mark.parametrize("kappa", [1e8, 1e10])
+@pytest.mark.parametrize("shape", [(48, 5), (5, 48)])
+def test_ridge_path_keeps_the_svds_accuracy_on_ill_conditioned_x(x64, rng, shape, kappa):
+    """Against the exact answer, the QR routes are as accurate as a thin SVD of X̃ (both
+    backward stable); the Gram matrix's eigendecomposition squares κ and is not."""
+    m, n = shape
+    X = _ill_conditioned(rng, m, n, kappa)
+    y = X @ rng.normal(size=n) + 1e-3 * rng.normal(size=m)
+    lams = np.array([1e-20, 1e-14, 1e-8, 1e-2])
+    exact, exact_loo = _exact_ridge(X, y, lams)
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    loo, _ = closed_form.ridge_loo_gcv(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+
+    def error(w):
+        return np.max(np.abs(np.asarray(w) - exact), axis=1) / np.max(np.abs(exact), axis=1)
+
+    svd_error, gram_error = error(_svd_path(X, y, lams)[0]), error(_gram_path(X, y, lams))
+    assert np.all(error(path["w"]) <= 10 * svd_error + 1e-13)
+    assert gram_error[0] > 1e4 * error(path["w"])[0]  # κ² instead of κ
+    Xc, yc = X - X.mean(0), y - y.mean()
+    U, s, _ = np.linalg.svd(Xc, full_matrices=False)  # LOO from numpy's SVD, for scale
+    f = s**2 / (s**2 + lams[:, None])
+    residual, hat = yc - (f * (U.T @ yc)) @ U.T, 1 / m + f @ (U**2).T
+    svd_loo = np.mean((residual / (1 - hat)) ** 2, axis=1)
+    loo_error, svd_loo_error = (np.abs(v - exact_loo) / exact_loo for v in (loo, svd_loo))
+    # m > n: U = X̃V/s, exact in arithmetic, off by O(εκ) where λ ≲ s_min² (the SVD's
+    # own worst case, which its U does not always reach)
+    assert np.all(loo_error <= 10 * svd_loo_error + 10 * np.finfo(float).eps * kappa)
+
+
+@pytest.mark.parametrize("shape", [(40, 5), (9, 30), (6, 6)])
+def test_ridge_loo_gcv_equal_brute_force_refits_at_every_shape(x64, rng, shape):
+    m, n = shape
+    X, y = _problem(rng, m=m, n=n)
+    lams = np.array([0.05, 1.0, 30.0])
+    loo, gcv = closed_form.ridge_loo_gcv(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    Xc = X - X.mean(0)
+    for g, lam in enumerate(lams):
+        errors = []
+        for i in range(m):  # refit without example i (numpy least squares), predict it
+            rest = np.arange(m) != i
+            w, b = _ridge_lstsq(X[rest], y[rest], lam)
+            errors.append((X[i] @ w + b - y[i]) ** 2)
+        np.testing.assert_allclose(loo[g], np.mean(errors), rtol=1e-9)
+        K = Xc @ Xc.T  # the hat matrix 11ᵀ/m + K(K + λI)⁻¹, either shape
+        H = np.full((m, m), 1 / m) + K @ np.linalg.inv(K + lam * np.eye(m))
+        e = y - H @ y
+        np.testing.assert_allclose(gcv[g], np.mean(e**2) / (1 - np.trace(H) / m) ** 2, rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(15, 3), (3, 15), (4, 4)])
+def test_grad_through_the_ridge_path_matches_central_differences(x64, rng, shape):
+    """Reverse mode through each route's QR and SVD, in X, y and λ."""
+    X, y = _problem(rng, m=shape[0], n=shape[1])
+    probe = rng.normal(size=(2, shape[1]))
+
+    def loss(X, y, lams):
+        path = closed_form.ridge_path(X, y, lams)
+        return jnp.sum(path["w"] * probe) + jnp.sum(path["b"])
+
+    args = (jnp.asarray(X), jnp.asarray(y), jnp.asarray([0.3, 4.0]))
+    jax.test_util.check_grads(loss, args, order=1, modes=["rev"], eps=1e-6, rtol=1e-5)
 
 
 def test_ridge_bad_input():

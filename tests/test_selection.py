@@ -11,7 +11,7 @@ import pytest
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 import regjax as rj
-from regjax import closed_form, data, paths
+from regjax import _sharding, closed_form, data, paths
 from regjax.selection import (
     CVResult,
     DivergedLanesWarning,
@@ -156,6 +156,136 @@ def test_sweep_no_warning_when_all_finite():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rj.sweep(lambda lam: lam * 2.0, jnp.ones(3))
+
+
+# --- sweep in batches of λ (batch_size=): a network trained at every λ ------------------
+
+NET_STEPS, NET_ETA = 25, 0.5
+
+
+def _net_loss(p, X, Y, lam):
+    """½·mean‖z − Y‖² + λ/(2m)(‖W1‖² + ‖W2‖²) of a tanh network with one hidden layer."""
+    z = jnp.tanh(X @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+    penalty = jnp.sum(p["W1"] ** 2) + jnp.sum(p["W2"] ** 2)
+    return 0.5 * jnp.mean(jnp.sum((z - Y) ** 2, axis=1)) + lam / (2 * X.shape[0]) * penalty
+
+
+def _net_fit(lam, X, Y, p0):
+    """NET_STEPS full-batch gradient steps from p0: weights depend on λ, so vmapping this
+    over λ makes batched matmuls."""
+
+    def step(_, p):
+        return jax.tree.map(lambda a, g: a - NET_ETA * g, p, jax.grad(_net_loss)(p, X, Y, lam))
+
+    return jax.lax.fori_loop(0, NET_STEPS, step, p0)
+
+
+def _numpy_net_fit(lam, X, Y, p0):
+    """The same steps with the backpropagation written out in numpy (the reference)."""
+    W1, b1, W2, b2 = (np.array(p0[k]) for k in ("W1", "b1", "W2", "b2"))
+    m = X.shape[0]
+    for _ in range(NET_STEPS):
+        h = np.tanh(X @ W1.T + b1)
+        dz = (h @ W2.T + b2 - Y) / m
+        da = (dz @ W2) * (1 - h**2)
+        W2, b2, W1, b1 = (
+            W2 - NET_ETA * (dz.T @ h + lam / m * W2),
+            b2 - NET_ETA * dz.sum(0),
+            W1 - NET_ETA * (da.T @ X + lam / m * W1),
+            b1 - NET_ETA * da.sum(0),
+        )
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def _net_problem():
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(30, 4)), rng.normal(size=(30, 2))
+    p0 = {"W1": rng.normal(size=(6, 4)) / 2, "b1": np.zeros(6),
+          "W2": rng.normal(size=(2, 6)) / 2, "b2": np.zeros(2)}  # fmt: skip
+    return jnp.asarray(X), jnp.asarray(Y), jax.tree.map(jnp.asarray, p0)
+
+
+@pytest.mark.parametrize("devices", [1, None])  # one device; the 8 simulated ones
+@pytest.mark.parametrize("batch_size", [None, 1, 3, 5, 13, 50])
+def test_sweep_in_batches_equals_all_at_once_and_a_numpy_loop(x64, batch_size, devices):
+    X, Y, p0 = _net_problem()
+    lams = jnp.logspace(-1, 1, 13)  # 13: a multiple of neither 3, 5 nor 8 devices
+    out = rj.sweep(_net_fit, lams, X, Y, p0, devices=devices, batch_size=batch_size)
+    at_once = rj.sweep(_net_fit, lams, X, Y, p0, devices=1, batch_size=len(lams))
+    loop = [_numpy_net_fit(float(lam), np.asarray(X), np.asarray(Y), p0) for lam in lams]
+    for key in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(out[key], np.stack([p[key] for p in loop]), rtol=1e-10,
+                                   atol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(out[key], at_once[key], rtol=1e-12, atol=1e-14)
+
+
+def test_batch_size_none_batches_lambda_unless_a_cpu_would_get_large_batched_matmuls():
+    """The rule only traces: shapes stand in for data (no FLOPs run)."""
+
+    def net(m, hidden):  # h @ W2ᵀ per λ: 2·m·hidden·2 FLOPs, batched under vmap over λ
+        def shape(*dims):
+            return jax.ShapeDtypeStruct(dims, jnp.float32)
+
+        p0 = {"W1": shape(hidden, 4), "b1": shape(hidden), "W2": shape(2, hidden), "b2": shape(2)}
+        return shape(m, 4), shape(m, 2), p0
+
+    lams = jax.ShapeDtypeStruct((16,), jnp.float32)
+    big = net(2000, 64)  # 2·2000·64·2 = 5.1e5 FLOPs per λ ≥ CPU_BATCHED_FLOPS
+    small = net(30, 6)  # 720 FLOPs: batching pays
+    assert 2 * 2000 * 64 * 2 >= _sharding.CPU_BATCHED_FLOPS > 2 * 30 * 6 * 2
+    assert _sharding.lanes_at_once(_net_fit, "cpu", lams, big) == 1
+    assert _sharding.lanes_at_once(_net_fit, "cpu", lams, small) == 16
+    assert _sharding.lanes_at_once(_net_fit, "gpu", lams, big) == 16
+    # ridge: the SVD of X does not depend on λ, no batched matmul: every λ at once
+    X, y = jax.ShapeDtypeStruct((5000, 50), jnp.float32), jax.ShapeDtypeStruct((5000,), jnp.float32)
+    assert _sharding.lanes_at_once(_ridge_fit, "cpu", lams, (X, y)) == 16
+
+    def own_batched(lam, A):  # its own batched matmul, not made by vmapping λ
+        return lam * jnp.einsum("bij,bjk->bik", A, A)
+
+    A = jax.ShapeDtypeStruct((8, 200, 200), jnp.float32)
+    assert _sharding.lanes_at_once(own_batched, "cpu", lams, (A,)) == 16
+
+
+@pytest.mark.parametrize("devices", [1, None])
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_sweep_in_batches_does_not_retrace_for_new_lambdas(x64, batch_size, devices):
+    traces = []
+
+    def fit(lam, X, Y, p0):
+        traces.append(1)  # runs only while tracing
+        return _net_fit(lam, X, Y, p0)
+
+    X, Y, p0 = _net_problem()
+    first = rj.sweep(fit, jnp.linspace(0.1, 1.0, 8), X, Y, p0, devices=devices,
+                     batch_size=batch_size)  # fmt: skip
+    count = len(traces)
+    assert count >= 1
+    second = rj.sweep(fit, jnp.linspace(2.0, 9.0, 8), X, Y, p0, devices=devices,
+                      batch_size=batch_size)  # fmt: skip
+    assert len(traces) == count
+    assert not np.allclose(first["W1"], second["W1"])
+
+
+@pytest.mark.parametrize("devices", [1, None])
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_sweep_in_batches_names_the_diverged_lambda(x64, batch_size, devices):
+    def fit(lam, x):
+        return {"w": x / (lam - 2.0) ** 2, "steps": jnp.int32(3)}  # λ = 2 divides by 0
+
+    lams = jnp.array([0.5, 1.0, 4.0, 8.0, 2.0, 3.0, 5.0])
+    with pytest.warns(DivergedLanesWarning, match=r"1 of 7 λ lanes .*λ = \[2.0\]"):
+        out = rj.sweep(fit, lams, jnp.ones(2), devices=devices, batch_size=batch_size)
+    np.testing.assert_array_equal(finite_lanes(out), [True] * 4 + [False, True, True])
+    good = np.array([0, 1, 2, 3, 5, 6])
+    expected = 1 / (np.asarray(lams)[good] - 2.0) ** 2
+    np.testing.assert_allclose(out["w"][good, 0], expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 1.5, True, "2", np.float64(2.0)])
+def test_sweep_refuses_a_bad_batch_size_naming_it(batch_size):
+    with pytest.raises(ValueError, match="batch_size"):
+        rj.sweep(lambda lam: lam, jnp.ones(2), batch_size=batch_size)
 
 
 # --- cross-validation ------------------------------------------------------------

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from regjax import _checks, models, penalties
+from regjax import _checks, _ridge, models, penalties
 from regjax._typing import Lam, Mask, Params, Scale, result_dtype
 
 __all__ = [
@@ -260,19 +260,6 @@ def neural_network_grad(
     return grads[::-1]
 
 
-def _centered(
-    X: ArrayLike, y: ArrayLike, ndims: tuple[int, ...] = (1, 2)
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    """Centred X and y in the working dtype: X's, or float32 for 16-bit floats
-    (bfloat16, float16), which the SVD does not take and which would lose the answer."""
-    X, y = _checks.data(X, y, ndims=ndims)
-    if jnp.finfo(X.dtype).bits < 32:
-        X = X.astype(jnp.float32)
-    y = y.astype(X.dtype)
-    x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(y, axis=0)
-    return X - x_mean, y - y_mean, x_mean, y_mean
-
-
 def ridge_solution(X: ArrayLike, y: ArrayLike, lam: Lam) -> dict[str, jax.Array]:
     r"""Minimizer of :func:`regjax.costs.linear_regression` (computed as
     :func:`ridge_path` at one λ: from the SVD of X̃, never from X̃ᵀX̃).
@@ -321,7 +308,12 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
 
         w(\lambda) = V\,\mathrm{diag}\!\Big(\frac{s_j}{s_j^2 + \lambda}\Big)\,U^\top\tilde y,
 
-    so each extra λ costs O(n·r) after the O(m·n·r) decomposition. Written
+    so each extra λ costs O(n·r) after the decomposition. The SVD is taken at the cost
+    of the smaller side, without ever forming X̃ᵀX̃ (which would square X's condition
+    number): when m ≥ n + k a Householder QR of :math:`[\tilde X\mid\tilde y]` then the
+    SVD of the n × n R, when n > m the same on X̃ᵀ (the m × m side), see
+    :mod:`regjax._ridge`: about 2·m·n² FLOPs for m ≫ n (2·n·m² for n ≫ m), not the
+    thin SVD's ~6·m·n², and as accurate as the SVD on ill-conditioned X. Written
     :math:`1/(s_j + \lambda/s_j)`, it neither overflows nor underflows for any
     representable X. Results are in X's dtype; bfloat16 and float16 are computed in
     float32 (integer X: the default float).
@@ -343,33 +335,22 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     """
     lams = _checks.as_grid(lams)
     dtype = result_dtype(X)
-    Xc, yc, x_mean, y_mean = _centered(X, y)
-    U, s, Vt = jnp.linalg.svd(Xc, full_matrices=False)
-    Uty = U.T @ yc  # (r,) or (r, k)
-    # s_j / (s_j² + λ); a zero singular value contributes nothing (the minimum-norm
-    # solution at λ = 0 for a rank-deficient X). "Zero" is relative, as in numpy's
-    # lstsq/pinv: s_j ≤ eps·max(m, n)·s_max is round-off of an exact zero.
-    keep = s > jnp.finfo(s.dtype).eps * max(Xc.shape) * jnp.max(s, initial=0.0)
-    # written 1/(s + λ/s) so that s² never overflows (X of norm up to ~1e308 works)
-    safe = jnp.where(keep, s, 1)
-    shrink = jnp.where(keep, 1 / (safe + lams.astype(s.dtype)[:, None] / safe), 0)  # (G, r)
-    if yc.ndim == 1:
-        w = (shrink * Uty) @ Vt  # (G, n)
-        b = y_mean - w @ x_mean
-    else:
-        w = jnp.einsum("gr,rk,rn->gnk", shrink, Uty, Vt)
-        b = y_mean - jnp.einsum("gnk,n->gk", w, x_mean)
+    Xc, yc, x_mean, y_mean = _ridge.centered(X, y)
+    w = _ridge.path_weights(Xc, yc, lams)  # (G, n) or (G, n, k)
+    b = y_mean - jnp.einsum("gn...,n->g...", w, x_mean)
     return {"w": w.astype(dtype), "b": b.astype(dtype)}
 
 
 def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Array, jax.Array]:
-    r"""Leave-one-out and generalized cross-validation errors for every λ, one SVD.
+    r"""Leave-one-out and generalized cross-validation errors for every λ, one SVD
+    (taken as in :func:`ridge_path`; for m ≫ n, U is :math:`\tilde XV\mathrm{diag}(1/s)`).
 
     The fit of :func:`ridge_solution` is linear in y, :math:`\hat y = H_\lambda y` with
     :math:`H_\lambda = \frac{1}{m}\mathbf{1}\mathbf{1}^\top
     + U\,\mathrm{diag}\big(\frac{s_j^2}{s_j^2+\lambda}\big)U^\top` (unpenalized intercept).
     Refitting without example i changes its residual to :math:`e_i/(1 - H_{ii})`
-    exactly (Sherman–Morrison), so
+    exactly (Sherman–Morrison), so, with the sums over the singular values that are not
+    round-off of zero (those :func:`ridge_path` keeps),
 
     .. math::
 
@@ -397,14 +378,6 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
     """
     lams = _checks.as_grid(lams)
     dtype = result_dtype(X)
-    Xc, yc, _, _ = _centered(X, y, ndims=(1,))
-    m = Xc.shape[0]
-    U, s, _ = jnp.linalg.svd(Xc, full_matrices=False)
-    Uty = U.T @ yc
-    safe = jnp.where(s > 0, s, 1)
-    factor = jnp.where(s > 0, 1 / (1 + lams.astype(s.dtype)[:, None] / safe / safe), 0)  # (G, r)
-    residual = yc - (factor * Uty) @ U.T  # (G, m)
-    leverage = 1 / m + factor @ (U**2).T  # (G, m): diagonal of H
-    loo = jnp.mean((residual / (1 - leverage)) ** 2, axis=1)
-    gcv = jnp.mean(residual**2, axis=1) / (1 - (1 + jnp.sum(factor, axis=1)) / m) ** 2
+    Xc, yc, _, _ = _ridge.centered(X, y, ndims=(1,))
+    loo, gcv = _ridge.loo_gcv(Xc, yc, lams)
     return loo.astype(dtype), gcv.astype(dtype)

@@ -138,28 +138,17 @@ def finite_lanes(result: PyTree) -> np.ndarray:
     return np.asarray(_checks.finite_lanes(result))
 
 
-_SWEEPS: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
-
-
-def _compiled(fit: Fit, num_args: int) -> Callable[..., Any]:
-    """``jit(vmap(fit))``, cached per fit so a second sweep does not retrace."""
-    try:
-        per_fit = _SWEEPS.setdefault(fit, {})
-    except TypeError:  # not weak-referenceable: no cache
-        per_fit = {}
-    if num_args not in per_fit:
-        per_fit[num_args] = jax.jit(jax.vmap(fit, in_axes=(0,) + (None,) * num_args))
-    return per_fit[num_args]
-
-
-def sweep(fit: Fit, lams: ArrayLike, *args: Data, devices: Devices = None) -> PyTree:
+def sweep(
+    fit: Fit, lams: ArrayLike, *args: Data, devices: Devices = None, batch_size: int | None = None
+) -> PyTree:
     r"""Solve for every λ at once: ``jit(vmap(fit))(lams, *args)``, sharded over devices.
 
     With D > 1 devices the grid is padded to a multiple of D (repeating its last value)
     and split along a one-axis ``Mesh`` named ``"lam"``; ``args`` are replicated. Under
     ``jax.distributed.initialize`` every process passes the same ``lams`` and ``args``,
     each computes its devices' slice, and the result is gathered on every process
-    (``multihost_utils.process_allgather``).
+    (``multihost_utils.process_allgather``). A new grid of the same length never
+    retraces.
 
     A lane whose result holds NaN or inf is reported with a :class:`DivergedLanesWarning`;
     lanes are independent under ``vmap``, so the others are unaffected.
@@ -172,6 +161,12 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Data, devices: Devices = None) -> Py
         every λ.
       devices: ``None`` (all devices), an int (the first k devices), a platform name
         (``"cpu"``, ``"gpu"``: that platform's devices), a device or a list of devices.
+      batch_size: how many λ each device solves at once: k at a time under ``vmap``,
+        the batches one after another in one program (``lax.map(..., batch_size=k)``;
+        k = 1 loops over λ, k ≥ G is the plain ``vmap``). ``None`` chooses: every λ,
+        except on a CPU when batching makes ``fit``'s matrix products (≥ 1e4 FLOPs per
+        λ) batched ones, as a network trained at each λ does; XLA runs those slower on
+        a CPU than one λ at a time, so there k = 1 (``bench/bench_mlp_sweep.py``).
 
     Returns:
       ``fit``'s output with a leading axis of length G.
@@ -186,13 +181,16 @@ def sweep(fit: Fit, lams: ArrayLike, *args: Data, devices: Devices = None) -> Py
     if not callable(fit):
         raise TypeError(f"fit must be a callable fit(lam, *args), got {fit!r}")
     lams = _checks.as_grid(lams)
+    batch_size = _sharding.check_batch_size(batch_size)
     chosen = _sharding.resolve_devices(devices)
-    run = _compiled(fit, len(args))
+    run = _sharding.compiled(fit, len(args), chosen, batch_size)
     if len(chosen) == 1 and jax.process_count() == 1:
-        out = run(jax.device_put(lams, chosen[0]), *args)
+        if lams.devices() != {chosen[0]}:  # no copy when already there
+            lams = jax.device_put(lams, chosen[0])
+        out, finite = run(lams, *args)
     else:
-        out = _sharding.sharded(run, lams, args, chosen)
-    ok = finite_lanes(out)
+        out, finite = _sharding.sharded(run, lams, args, chosen)
+    ok = np.asarray(finite)  # computed inside the program: one small transfer
     if not ok.all():
         bad = np.asarray(lams)[~ok]
         warnings.warn(

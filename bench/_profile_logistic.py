@@ -1,0 +1,282 @@
+r"""Where ``paths.logistic``'s time goes: its batched Newton-CG driven piece by piece.
+
+:func:`breakdown` runs the same iteration as ``regjax._newton.newton_cg`` (the engine
+behind the L2 ``paths.logistic``), but from Python: each piece is the engine's own
+private function, jitted on its own and timed with ``block_until_ready``, so nothing in
+the library changes and the counts are the engine's. Per Newton iteration k with
+:math:`c_k` block CG iterations, over G columns:
+
+=====================  =====================================  ========================
+piece                  what it computes                       passes over X (m × n)
+=====================  =====================================  ========================
+preconditioner setup   C = X̃ᵀX̃/m (2·m·n² FLOPs), eigh(C)      1 (float64), once
+gradient               σ(Z), Xᵀ(P − y)/m + λ/m·W               1 (float64), N + 1 times
+CG                     c_k Hessian products XᵀD(X V)/m        2·c_k (float32)
+                       and c_k + 1 preconditioner solves      (4·n²·G FLOPs each)
+X·s                    the step's logits                      1 (float64)
+line search            per-column Armijo on Z + t·X s         0 (m·G losses per trial)
+=====================  =====================================  ========================
+
+so the engine reads X :math:`2 + 2N` times in float64 and :math:`2\sum_k c_k` times in
+float32, each pass a GEMM of 2·m·n·G FLOPs. Inside CG, the Hessian product and the
+preconditioner solve are also timed alone (best of 5) and multiplied by their counts;
+the rest of CG is its vector updates and the loop.
+
+    python bench/_profile_logistic.py --quick      # prints the breakdown of small shapes
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import time
+from typing import Any, NamedTuple
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from _benchcommon import best_of  # noqa: E402
+
+from regjax import _glm, _newton  # noqa: E402
+from regjax._glm import DataOps  # noqa: E402
+
+F32 = jnp.float32
+FAMILY = _glm.binary
+MAX_ITER, MAX_CG = 100, 200  # paths.logistic's defaults
+
+
+class Counts(NamedTuple):
+    """What the engine did: Newton iterations (loop steps, the slowest column's count),
+    block CG iterations in total, and the passes over X in each precision."""
+
+    newton: int
+    cg: int
+    passes64: int
+    passes32: int
+
+
+def counts_of(newton: int, cg: int) -> Counts:
+    return Counts(newton, cg, 2 + 2 * newton, 2 * cg)
+
+
+def regjax_flops(m: int, n: int, G: int, c: Counts) -> tuple[float, float]:
+    """(float64 FLOPs, float32 FLOPs) of the engine's GEMMs and its eigendecomposition
+    (10/3·n³: the tridiagonal reduction and the back-transformation of the eigenvectors;
+    eigh runs below the GEMM rate, so the bound is loose there)."""
+    f64 = 2.0 * m * n * G * (c.passes64 - 1) + 2.0 * m * n * n + 10.0 / 3.0 * n**3
+    f32 = 2.0 * m * n * G * c.passes32 + 4.0 * n * n * G * (c.cg + c.newton)
+    return f64, f32
+
+
+def regjax_bytes(m: int, n: int, c: Counts) -> float:
+    """Bytes of X the engine reads: 8·m·n per float64 pass, 4·m·n per float32 pass."""
+    return m * n * (8.0 * c.passes64 + 4.0 * c.passes32)
+
+
+def _inputs(X: np.ndarray, y: np.ndarray, lams: np.ndarray) -> tuple[jax.Array, ...]:
+    Xj = jnp.asarray(X)
+    return Xj, Xj.T.copy(), jnp.asarray(y)[:, None, None], jnp.asarray(lams) / X.shape[0]
+
+
+@jax.jit
+def _engine(X: jax.Array, XT: jax.Array, Y: jax.Array, reg: jax.Array, tol: jax.Array) -> Any:
+    lams = reg * X.shape[0]
+    return _newton.newton_cg(
+        FAMILY, X, XT, Y, lams, tol=tol, max_iter=jnp.asarray(MAX_ITER), max_cg=jnp.asarray(MAX_CG)
+    )
+
+
+def _pre(x_mean: jax.Array, evals: jax.Array, evecs: jax.Array) -> Any:
+    pre = object.__new__(_newton._Preconditioner)
+    pre.x_mean, pre.evals, pre.evecs = x_mean, evals, evecs
+    return pre
+
+
+@jax.jit
+def _gram(X: jax.Array, XT: jax.Array) -> tuple[jax.Array, jax.Array]:
+    x_mean = jnp.mean(X, axis=0)
+    return XT @ X / X.shape[0] - jnp.outer(x_mean, x_mean), x_mean
+
+
+@jax.jit
+def _eigh(gram: jax.Array) -> tuple[jax.Array, jax.Array]:
+    evals, evecs = jnp.linalg.eigh(gram)
+    return jnp.maximum(evals, 0.0).astype(F32), evecs.astype(F32)
+
+
+@jax.jit
+def _init(X: jax.Array, XT: jax.Array, Y: jax.Array, reg: jax.Array) -> Any:
+    return _newton._initial_state(FAMILY, DataOps(X, XT, 1, X.dtype), Y, reg, None)
+
+
+@jax.jit
+def _direction(X32, XT32, x_mean, evals, evecs, reg, state, active) -> Any:
+    low = DataOps(X32, XT32, 1, F32)
+    return _newton._direction(
+        FAMILY, low, _pre(x_mean, evals, evecs), reg, state, active, jnp.asarray(MAX_CG)
+    )
+
+
+@jax.jit
+def _forward(X: jax.Array, XT: jax.Array, step: Any) -> jax.Array:
+    return DataOps(X, XT, 1, X.dtype).forward(step[0]) + step[1]
+
+
+@jax.jit
+def _armijo(Y: jax.Array, reg: jax.Array, state: Any, step: Any, XS: jax.Array) -> Any:
+    return _newton._armijo(FAMILY, Y, reg, state, step, XS)
+
+
+@jax.jit
+def _update(X, XT, Y, reg, s, step, XS, t, J, active) -> Any:
+    """The driver's body after the line search: move, σ(Z), the float64 gradient."""
+    t = jnp.where(active, t, 0)
+    W, b, Z = s.W + t * step[0], s.b + t * step[1], s.Z + t * XS
+    P = FAMILY.probs(Z)
+    grad = _newton._gradient(DataOps(X, XT, 1, X.dtype), Y, reg, P, W)
+    return _newton.NewtonState(
+        W, b, Z, P, J, grad, _glm.max_abs(grad), s.iterations + active.astype(jnp.int32),
+        s.step + 1, s.cg_iterations,
+    )  # fmt: skip
+
+
+def _normalized(v: Any) -> Any:
+    scale = 1 / jnp.sqrt(_glm.dot(v, v))
+    return v[0] * scale, v[1] * scale
+
+
+@functools.partial(jax.jit, static_argnames="k")
+def _hvps(X32: jax.Array, XT32: jax.Array, P: jax.Array, reg: jax.Array, v: Any, k: int) -> Any:
+    """k Hessian products in a loop, as CG runs them (loop invariants hoisted)."""
+    low = DataOps(X32, XT32, 1, F32)
+
+    def hvp(_: int, v: Any) -> Any:
+        HU = FAMILY.hess(P, low.forward(v[0]) + v[1])
+        return _normalized((low.adjoint(HU) + reg * v[0], jnp.mean(HU, axis=0)))
+
+    return jax.lax.fori_loop(0, k, hvp, v)
+
+
+@functools.partial(jax.jit, static_argnames="k")
+def _preconditions(x_mean, evals, evecs, r, dbar, reg, k: int) -> Any:
+    """k preconditioner solves in a loop, as CG runs them."""
+    pre = _pre(x_mean, evals, evecs)
+    return jax.lax.fori_loop(0, k, lambda _, v: _normalized(pre(v, dbar, reg, False)), r)
+
+
+def _timed(times: dict[str, float], name: str, fn: Any, *args: Any) -> Any:
+    start = time.perf_counter()
+    out = jax.block_until_ready(fn(*args))
+    times[name] = times.get(name, 0.0) + time.perf_counter() - start
+    return out
+
+
+def _drive(X, XT, X32, XT32, Y, reg, tol) -> tuple[dict[str, float], Any, list[int]]:
+    """One run of the Newton driver from Python: seconds per piece, the final state and
+    the CG iterations of each Newton iteration."""
+    t: dict[str, float] = {}
+    gram, _ = _timed(t, "gram", _gram, X, XT)
+    evals, evecs = _timed(t, "eigh", _eigh, gram)
+    x_mean = jnp.mean(X, axis=0).astype(F32)
+    state = _timed(t, "gradient", _init, X, XT, Y, reg)
+    cg_its: list[int] = []
+    while bool(jnp.any(state.grad_max > tol)) and int(state.step) < MAX_ITER:
+        active = state.grad_max > tol
+        step, its = _timed(t, "cg", _direction, X32, XT32, x_mean, evals, evecs, reg, state, active)
+        XS = _timed(t, "forward", _forward, X, XT, step)
+        tt, J = _timed(t, "line search", _armijo, Y, reg, state, step, XS)
+        state = _timed(t, "gradient", _update, X, XT, Y, reg, state, step, XS, tt, J, active)
+        cg_its.append(int(its))
+    return t, state, cg_its
+
+
+def breakdown(X: np.ndarray, y: np.ndarray, lams: np.ndarray, tol: float) -> dict[str, Any]:
+    """Seconds per piece of the Newton-CG path (each piece's faster of two driven runs,
+    after a compiling one), the fused engine's own time, and the counts."""
+    X_, XT, Y, reg = _inputs(X, y, lams)
+    X32, XT32 = X_.astype(F32), XT.astype(F32)
+    tol_ = jnp.asarray(tol)
+    _drive(X_, XT, X32, XT32, Y, reg, tol_)  # compile every piece
+    runs = [_drive(X_, XT, X32, XT32, Y, reg, tol_) for _ in range(2)]
+    times = {k: min(r[0][k] for r in runs) for k in runs[0][0]}  # each piece's faster run
+    _, state, cg_its = runs[0]
+    out = jax.block_until_ready(_engine(X_, XT, Y, reg, tol_))  # compiles
+    start = time.perf_counter()
+    jax.block_until_ready(_engine(X_, XT, Y, reg, tol_))
+    engine = time.perf_counter() - start
+    c = counts_of(len(cg_its), sum(cg_its))
+    assert c.cg == int(out.cg_iterations), "the driven run must repeat the engine's CG count"
+    G, n = reg.shape[0], X.shape[1]
+    v = (jnp.ones((n, 1, G), F32), jnp.zeros((1, G), F32))
+    P = state.P.astype(F32)
+    dbar = jnp.mean(P * (1 - P), axis=0)
+    x_mean = jnp.mean(X_, axis=0).astype(F32)
+    evals, evecs = _eigh(_gram(X_, XT)[0])
+    reg32 = reg.astype(F32)
+    hvp = best_of(lambda: jax.block_until_ready(_hvps(X32, XT32, P, reg32, v, c.cg)))
+    solve = best_of(
+        lambda: jax.block_until_ready(
+            _preconditions(x_mean, evals, evecs, v, dbar, reg32, c.cg + c.newton)
+        )
+    )
+    its = np.asarray(state.iterations)
+    return dict(
+        times=times, engine=engine, counts=c, cg_per_newton=cg_its, hvp=hvp,
+        precondition=solve, active=[int((its > k).sum()) for k in range(c.newton)],
+        max_dw=float(jnp.max(jnp.abs(state.W - out.W))),
+    )  # fmt: skip
+
+
+PIECES = ("gram", "eigh", "gradient", "cg", "forward", "line search")
+
+
+def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
+    """The breakdown of each shape as one markdown table."""
+    lines = [
+        "| shape (m × n, G) | Newton its (active λ per it) | CG its (per Newton it) "
+        "| passes over X (f64 + f32) | Gram XᵀX | eigh | gradient (σ, XᵀR) | CG total "
+        "| of which Hv | of which M⁻¹r | X·s | line search | sum of pieces | fused engine |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m, n, G, r in rows:
+        t, c = r["times"], r["counts"]
+        total = sum(t.values())
+
+        def cell(s: float, total: float = total) -> str:
+            return f"{s:.3f} ({100 * s / total:.0f}%)"
+
+        lines.append(
+            f"| {m} × {n}, {G} | {c.newton} ({', '.join(map(str, r['active']))}) "
+            f"| {c.cg} ({', '.join(map(str, r['cg_per_newton']))}) "
+            f"| {c.passes64} + {c.passes32} | "
+            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[:4])
+            + f" | {cell(r['hvp'])} | {cell(r['precondition'])} | "
+            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[4:])
+            + f" | {total:.3f} | {r['engine']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from bench_logistic_path import make_data, shapes_of
+
+    import regjax as rj
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small shapes, seconds")
+    args = parser.parse_args()
+    rows = []
+    for m, n, G in shapes_of(args.quick):
+        X, y = make_data(m, n)
+        lams = np.asarray(rj.lambda_grid(X, y, model="logistic", num=G, min_ratio=1e-4))
+        r = breakdown(X, y, lams, 1e-8)
+        print(f"m={m} n={n} G={G}: max|ΔW| driven vs engine {r['max_dw']:.1e}", flush=True)
+        rows.append((m, n, G, r))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

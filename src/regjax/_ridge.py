@@ -1,0 +1,180 @@
+r"""The SVD of the centred X behind the ridge path and its LOO/GCV, at the cost of the
+smaller side of X.
+
+With :math:`\tilde X = U\,\mathrm{diag}(s)\,V^\top` (thin SVD of the centred X, rank r)
+and :math:`\tilde Y` the centred targets (k columns), everything the ridge path and its
+leave-one-out and GCV errors need is s, :math:`U^\top\tilde Y`, and one of U or V:
+
+.. math::
+
+    w(\lambda) = V\,\mathrm{diag}\Big(\frac{s_j}{s_j^2+\lambda}\Big)U^\top\tilde Y,
+    \qquad
+    H_{ii}(\lambda) = \frac1m + \sum_j U_{ij}^2\,\frac{s_j^2}{s_j^2+\lambda}.
+
+A thin SVD of the m × n matrix computes both U and V, m/n times the work the problem
+needs when m ≫ n. The route is chosen from the shape (static, so under ``jit`` too):
+
+``tall`` (m ≥ n + k)
+    Householder QR of the augmented :math:`[\tilde X \mid \tilde Y] = Q\begin{bmatrix}
+    R & z\\ 0 & \rho\end{bmatrix}`, R only (Q is never formed: the reflectors carry Ỹ
+    along, so :math:`z = Q^\top\tilde Y` comes free), then the SVD of the n × n
+    :math:`R = U_R\,\mathrm{diag}(s)\,V^\top`: :math:`\tilde X = (QU_R)\,\mathrm{diag}(s)
+    V^\top` and :math:`U^\top\tilde Y = U_R^\top z`. Cost 2m(n+k)² − ⅔(n+k)³ + O(n³),
+    twice the Gram matrix's m·n²: the price of not squaring κ. Where U
+    itself is needed (the leverages) it is :math:`\tilde XV\mathrm{diag}(1/s)`, one
+    m × n × n product: forming Q (as a thin SVD does) costs twice that, and ``H_ii``
+    needs an m × n × G product whatever the route. This U is exact in arithmetic; in
+    floating point its columns for s_j ≪ s_max are off by O(ε s_max/s_j), which reaches
+    the leverages only where λ ≲ s_j²: O(ε κ(X̃)) there, the order of the SVD's own
+    worst case.
+``wide`` (n > m)
+    The same on the m × m side: :math:`\tilde X^\top = Q_2R_2`, the SVD of
+    :math:`R_2^\top = U\,\mathrm{diag}(s)\,W^\top` gives U (m × m) and s exactly, and
+    :math:`V = \tilde X^\top U\mathrm{diag}(1/s)` is applied, the dual form
+    :math:`w = \tilde X^\top U\mathrm{diag}(1/(s_j^2+\lambda))U^\top\tilde Y` (2·G·m·n
+    FLOPs), or formed once (2·m²·n) when the grid has at least m λ (times k). Cost
+    2n·m² − ⅔m³ + O(m³) for the factorization.
+``svd`` (n ≤ m < n + k)
+    The thin SVD of X̃.
+
+The factorizations apply only orthogonal transformations to X̃, so they are backward
+stable like the SVD: s has absolute error O(ε‖X̃‖), and the ridge solutions are as
+accurate as the SVD's (tests/test_closed_form.py holds them to exact rational arithmetic
+at κ = 1e8 and 1e10).
+An eigendecomposition of the Gram matrix :math:`\tilde X^\top\tilde X`, at half the
+QR's FLOPs, has absolute error O(ε‖X̃‖²) in :math:`s_j^2`: it loses every singular value
+below :math:`\sqrt{\varepsilon}\,s_\max` (κ(X) ≳ 1e8 in float64), which is why it is not
+used.
+
+References:
+  T. Chan, "An improved algorithm for computing the singular value decomposition", ACM
+  TOMS 8 (1982) (QR first when m ≫ n); G. Golub, C. Van Loan, *Matrix Computations*,
+  4th ed. (2013), ch. 5 (least squares: the normal equations square the condition
+  number).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from regjax import _checks
+
+Route = Literal["tall", "wide", "svd"]
+
+
+class Spectrum(NamedTuple):
+    """What the ridge formulas need of :math:`\\tilde X = U\\mathrm{diag}(s)V^\\top`.
+
+    Attributes:
+      s: singular values (r,), descending.
+      keep: (r,) bool, the singular values that are not round-off of an exact zero.
+      uty: :math:`U^\\top\\tilde Y`, (r,) or (r, k).
+      u: U (m, r), or None where the caller did not ask for it.
+      vt: :math:`V^\\top` (r, n), or None (the wide route applies it through X̃).
+    """
+
+    s: jax.Array
+    keep: jax.Array
+    uty: jax.Array
+    u: jax.Array | None
+    vt: jax.Array | None
+
+
+def route(m: int, n: int, k: int = 1) -> Route:
+    """The factorization for an m × n X with k target columns (see the module)."""
+    if n > m:
+        return "wide"
+    return "tall" if m >= n + k else "svd"
+
+
+def centered(
+    X: ArrayLike, y: ArrayLike, ndims: tuple[int, ...] = (1, 2)
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Centred X and y in the working dtype: X's, or float32 for 16-bit floats
+    (bfloat16, float16), which the factorizations do not take and which would lose the
+    answer. Returns (X̃, ỹ, x̄, ȳ)."""
+    X, y = _checks.data(X, y, ndims=ndims)
+    if jnp.finfo(X.dtype).bits < 32:
+        X = X.astype(jnp.float32)
+    y = y.astype(X.dtype)
+    x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(y, axis=0)
+    return X - x_mean, y - y_mean, x_mean, y_mean
+
+
+def _keep(s: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    # "Zero" is relative, as in numpy's lstsq/pinv: s_j ≤ eps·max(m, n)·s_max is
+    # round-off of an exact zero (a rank-deficient X̃; X̃ always is when n ≥ m).
+    return s > jnp.finfo(s.dtype).eps * max(shape) * jnp.max(s, initial=0.0)
+
+
+def _safe(sp: Spectrum) -> jax.Array:
+    return jnp.where(sp.keep, sp.s, 1)
+
+
+def spectrum(Xc: jax.Array, Yc: jax.Array, *, need_u: bool) -> Spectrum:
+    """s, keep and UᵀỸ of the centred X̃ by the shape's route; U as well if ``need_u``."""
+    (m, n), k = Xc.shape, 1 if Yc.ndim == 1 else Yc.shape[1]
+    kind = route(m, n, k)
+    if kind == "tall":
+        Y2 = Yc.reshape(m, k)
+        R = jnp.linalg.qr(jnp.concatenate([Xc, Y2], axis=1), mode="r")  # (n+k, n+k)
+        u_r, s, vt = jnp.linalg.svd(R[:n, :n], full_matrices=False)
+        uty = (u_r.T @ R[:n, n:]).reshape((n, *Yc.shape[1:]))
+        keep = _keep(s, Xc.shape)
+        u = (Xc @ vt.T) / jnp.where(keep, s, 1) if need_u else None
+        return Spectrum(s, keep, uty, u, vt)
+    if kind == "wide":
+        R = jnp.linalg.qr(Xc.T, mode="r")  # X̃ᵀ = Q₂R₂, (m, m)
+        u, s, _ = jnp.linalg.svd(R.T, full_matrices=False)
+        return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, None)
+    u, s, vt = jnp.linalg.svd(Xc, full_matrices=False)
+    return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, vt)
+
+
+def path_weights(Xc: jax.Array, Yc: jax.Array, lams: jax.Array) -> jax.Array:
+    r"""w(λ) for every λ: (G, n) or (G, n, k).
+
+    :math:`s_j/(s_j^2+\lambda)` is written :math:`1/(s_j + \lambda/s_j)` so that s² never
+    overflows; a dropped singular value contributes nothing (the minimum-norm solution
+    at λ = 0). In the wide route V is applied as :math:`\tilde X^\top U\mathrm{diag}(1/s)`,
+    scaled by :math:`s_\max` so that 1/s never overflows either.
+    """
+    sp = spectrum(Xc, Yc, need_u=False)
+    safe = _safe(sp)
+    shrink = jnp.where(sp.keep, 1 / (safe + lams.astype(sp.s.dtype)[:, None] / safe), 0)
+    coef = shrink * sp.uty if Yc.ndim == 1 else shrink[:, :, None] * sp.uty  # (G, r[, k])
+    vt = sp.vt
+    if vt is None:  # the wide route: V = X̃ᵀU diag(1/s)
+        assert sp.u is not None
+        if coef.size // coef.shape[1] >= Xc.shape[0]:  # G·k ≥ m: form V once
+            vt = (sp.u.T @ Xc) / safe[:, None]
+        else:  # w = (X̃/σ)ᵀ U diag(σ/s) coef, σ = s_max: nothing n × m is formed
+            sigma = jnp.where(sp.keep[0], sp.s[0], 1)
+            ratio = jnp.where(sp.keep, sigma / safe, 0)  # ≤ 1/(ε·max(m, n))
+            scaled = coef * (ratio if Yc.ndim == 1 else ratio[:, None])
+            alpha = jnp.einsum("gr...,mr->gm...", scaled, sp.u)  # (G, m[, k])
+            return jnp.einsum("gm...,mn->gn...", alpha, Xc / sigma)
+    return jnp.einsum("gr...,rn->gn...", coef, vt)
+
+
+def loo_gcv(Xc: jax.Array, yc: jax.Array, lams: jax.Array) -> tuple[jax.Array, jax.Array]:
+    r"""Exact leave-one-out and GCV mean squared errors (G,) for every λ (y 1-D).
+
+    With :math:`f_j = s_j^2/(s_j^2+\lambda)` (0 for a dropped singular value), the
+    residuals are :math:`e = \tilde y - U(f\odot U^\top\tilde y)` and the leverages
+    :math:`H_{ii} = 1/m + \sum_j U_{ij}^2 f_j`: two m × r × G products.
+    """
+    sp = spectrum(Xc, yc, need_u=True)
+    assert sp.u is not None
+    m = Xc.shape[0]
+    safe = _safe(sp)
+    factor = jnp.where(sp.keep, 1 / (1 + lams.astype(sp.s.dtype)[:, None] / safe / safe), 0)
+    residual = yc - (factor * sp.uty) @ sp.u.T  # (G, m)
+    leverage = 1 / m + factor @ (sp.u**2).T  # (G, m): diagonal of H
+    loo = jnp.mean((residual / (1 - leverage)) ** 2, axis=1)
+    gcv = jnp.mean(residual**2, axis=1) / (1 - (1 + jnp.sum(factor, axis=1)) / m) ** 2
+    return loo, gcv
