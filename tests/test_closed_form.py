@@ -426,7 +426,7 @@ def _exact_ridge(X, y, lams):
                 [yc, *eye(m)],
             )
             w = [dot(alpha, c) for c in cols]
-            hat = [dot(K[i], inv[i]) for i in range(m)]  # inv is symmetric
+            hat = [dot(K[i], inv[i]) for i in range(m)]  # inv[i]: column i of the inverse
         e = [t - dot(r, w) for r, t in zip(Xc, yc)]
         loo = sum((ei / (1 - Fraction(1, m) - h)) ** 2 for ei, h in zip(e, hat)) / m
         ws.append([float(v) for v in w])

@@ -3,14 +3,16 @@ call with the λ axis along a one-axis ``Mesh`` named ``"lam"``, in one process 
 several under ``jax.distributed.initialize``) and, on each device, in batches of lanes
 (``batch_size=``: every λ at once under ``vmap``, or a few at a time under ``lax.map``).
 
-Why not always every λ at once: on a CPU, XLA lowers a *batched* matrix product
-(``dot_general`` with batch dimensions, what ``vmap`` makes of a network's ``h @ W`` when
-both the activations and the weights depend on λ) worse than the same products one λ at
-a time, which go to the threaded GEMM kernels (``bench/bench_mlp_sweep.py`` measures
-it). So on a CPU, when vmapping the fit creates batched matmuls, the λ run one after
-another inside the same compiled program; anywhere else (or without such products, e.g.
-a ridge fit whose SVD of X does not depend on λ and is done once for the whole grid)
-they run at once.
+Why not always every λ at once: on a CPU, ``vmap`` over λ of a network's training turns
+its 2-D products ``h @ W`` (both sides depend on λ) into batched ones, and XLA compiles
+those worse: in the benchmark's programs some are left out of the GEMM library fusions
+the 2-D products get, and transposing copies of the (G, m, width) activations appear
+every step. Measured (``bench/bench_mlp_sweep.py``), ``jit(vmap)`` then runs at
+0.5–0.8× the speed of a loop over λ. So on a CPU, when vmapping the fit makes batched
+matmuls that are not tiny, the λ run one after another inside one compiled program (the
+loop's speed, without its dispatches); anywhere else (or without such products, e.g. a
+ridge fit, whose SVD of X does not depend on λ and is done once for the whole grid) they
+run at once.
 """
 
 from __future__ import annotations
