@@ -1,7 +1,8 @@
 """Benchmark 2: a whole ridge path (100 λ) and its LOO/GCV — regjax vs numpy vs scikit-learn.
 
-regjax: ``closed_form.ridge_path`` (m ≥ n + 1: Householder QR of [X̃ ỹ], R only, then
-the SVD of the n × n R; n > m: the same on X̃ᵀ, the m × m side) and
+regjax: ``closed_form.ridge_path`` (m ≥ n + 1: the eigendecomposition of X̃ᵀX̃ where
+ε·κ(X̃)² ≤ 1e-12, else a Householder QR of [X̃ ỹ], R only, then the SVD of the n × n R;
+n > m: QR of X̃ᵀ, the m × m side, then the SVD of R) and
 ``closed_form.ridge_loo_gcv`` (exact LOO and GCV for every λ from the same factorization).
 Peers, each in its best configuration for a path:
 
@@ -35,7 +36,7 @@ import numpy as np  # noqa: E402
 from _benchcommon import best_of, limits_line, machine_line, record  # noqa: E402
 from sklearn.linear_model import Ridge, RidgeCV  # noqa: E402
 
-from regjax import closed_form, data  # noqa: E402
+from regjax import _ridge, closed_form, data  # noqa: E402
 
 
 def gram_path(X: np.ndarray, y: np.ndarray, lams: np.ndarray) -> np.ndarray:
@@ -124,7 +125,12 @@ def bench_shape(m: int, n: int, G: int, repeat: int) -> str:
     assert max(diffs.values()) < 1e-8 and loo_diff < 1e-8, (diffs, loo_diff)
 
     side = "X̃ᵀX̃ (n × n)" if m > n else "X̃X̃ᵀ (m × m), dual"
-    route = "QR of [X̃ ỹ], SVD of R" if m > n else "QR of X̃ᵀ, SVD of the m × m R"
+    if m > n:
+        Xc, yc, _, _ = _ridge.centered(X, y)
+        gram = bool(_ridge.spectrum(Xc, yc, need_u=False).gram)
+        route = "eigh of X̃ᵀX̃: κ(X̃) ≤ 67" if gram else "QR of [X̃ ỹ], SVD of R"
+    else:
+        route = "QR of X̃ᵀ, SVD of the m × m R"
     mode_name = {None: "eigen", "svd": "svd"}[best_mode]
     rows = [
         (f"**regjax ridge_path** ({route})", times["regjax"], f"{diffs['regjax']:.1e}"),

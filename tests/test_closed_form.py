@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import Ridge, RidgeCV
 
 import regjax as rj
-from regjax import closed_form, costs, data, losses, models, penalties
+from regjax import _ridge, closed_form, costs, data, losses, models, penalties
 
 LAMS = st.one_of(st.just(0.0), st.sampled_from((0.05, 0.7, 3.0, 25.0)))
 SEEDS = st.integers(0, 2**32 - 1)
@@ -483,6 +483,39 @@ def test_ridge_path_keeps_the_svds_accuracy_on_ill_conditioned_x(x64, rng, shape
     # m > n: U = X̃V/s, exact in arithmetic, off by O(εκ) where λ ≲ s_min² (the SVD's
     # own worst case, which its U does not always reach)
     assert np.all(loo_error <= 10 * svd_loo_error + 10 * np.finfo(float).eps * kappa)
+
+
+@pytest.mark.parametrize(
+    ("kappa", "scale", "gram"),
+    [(1.0, 1.0, True), (50.0, 1.0, True), (80.0, 1.0, False), (1e3, 1.0, False),
+     (1.0, 1e150, True), (1.0, 1e160, False), (1.0, 1e-150, False), (1.0, 1e-140, True)],
+)  # fmt: skip
+def test_the_tall_route_takes_the_gram_matrix_only_where_kappa_squared_is_harmless(
+    x64, rng, kappa, scale, gram
+):
+    """ε·κ(X̃)² ≤ GRAM_ERROR (κ ≤ 67 in float64) and X̃ᵀX̃ in range: the Gram matrix's
+    eigh, whose solutions are then within a small multiple of ε·κ² of the exact ones;
+    otherwise the QR. float32 never takes it."""
+    m, n = 48, 5
+    X = scale * _ill_conditioned(rng, m, n, kappa)
+    y = X @ rng.normal(size=n) / scale + 1e-3 * rng.normal(size=m)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    assert bool(_ridge.spectrum(jnp.asarray(Xc), jnp.asarray(yc), need_u=False).gram) is gram
+    if scale != 1.0:
+        return
+    assert not bool(_ridge.spectrum(jnp.asarray(Xc, jnp.float32), jnp.asarray(yc, jnp.float32),
+                                    need_u=False).gram)  # fmt: skip
+    lams = np.array([0.0, 1e-8, 1e-2, 10.0])
+    exact, exact_loo = _exact_ridge(X, y, lams)
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    loo, _ = closed_form.ridge_loo_gcv(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    error = np.max(np.abs(np.asarray(path["w"]) - exact), axis=1) / np.max(np.abs(exact), axis=1)
+    # the Gram's backward error ‖δC‖ ≤ m·ε·‖X̃‖² (Higham, §3.5) amplified by κ(C) = κ²
+    bound = m * np.finfo(float).eps * kappa**2
+    assert np.all(error <= bound)
+    # the residuals e = ỹ − ŷ cancel: their relative error is ‖ỹ‖/‖e‖ times the fit's
+    cancel = np.max(np.abs(yc)) / np.sqrt(exact_loo)
+    assert np.all(np.abs(np.asarray(loo) - exact_loo) <= bound * cancel * exact_loo)
 
 
 @pytest.mark.parametrize("shape", [(40, 5), (9, 30), (6, 6)])

@@ -15,6 +15,15 @@ A thin SVD of the m × n matrix computes both U and V, m/n times the work the pr
 needs when m ≫ n. The route is chosen from the shape (static, so under ``jit`` too):
 
 ``tall`` (m ≥ n + k)
+    First the eigendecomposition of the n × n Gram matrix
+    :math:`\tilde X^\top\tilde X = V\,\mathrm{diag}(s^2)V^\top` (m·n² multiply-adds, half
+    the QR's): its s_j² have absolute error O(ε s_max²), so the route is kept only where
+    that cannot matter, :math:`\varepsilon\,\kappa(\tilde X)^2 \le` ``GRAM_ERROR``
+    (1e-12; κ ≤ 67 in float64, never in float32), judged from the Gram's own eigenvalues
+    (s_min² is then at least 2e-4 s_max², far above its own error). There
+    :math:`U^\top\tilde Y = \mathrm{diag}(1/s)V^\top\tilde X^\top\tilde Y`, and the
+    solutions are within ~ε κ² ≤ 1e-12 relative of the SVD's. Otherwise (a ``lax.cond``:
+    under ``vmap`` over X both branches run) a
     Householder QR of the augmented :math:`[\tilde X \mid \tilde Y] = Q\begin{bmatrix}
     R & z\\ 0 & \rho\end{bmatrix}`, R only (Q is never formed: the reflectors carry Ỹ
     along, so :math:`z = Q^\top\tilde Y` comes free), then the SVD of the n × n
@@ -41,10 +50,9 @@ The factorizations apply only orthogonal transformations to X̃, so they are bac
 stable like the SVD: s has absolute error O(ε‖X̃‖), and the ridge solutions are as
 accurate as the SVD's (tests/test_closed_form.py holds them to exact rational arithmetic
 at κ = 1e8 and 1e10).
-An eigendecomposition of the Gram matrix :math:`\tilde X^\top\tilde X`, at half the
-QR's FLOPs, has absolute error O(ε‖X̃‖²) in :math:`s_j^2`: it loses every singular value
-below :math:`\sqrt{\varepsilon}\,s_\max` (κ(X) ≳ 1e8 in float64), which is why it is not
-used.
+The Gram route, at half the QR's FLOPs, has absolute error O(ε‖X̃‖²) in
+:math:`s_j^2`: it loses every singular value below :math:`\sqrt{\varepsilon}\,s_\max`
+(κ(X) ≳ 1e8 in float64), which is why it is taken only for a well-conditioned X̃.
 
 References:
   T. Chan, "An improved algorithm for computing the singular value decomposition", ACM
@@ -64,6 +72,7 @@ from jax.typing import ArrayLike
 from regjax import _checks
 
 Route = Literal["tall", "wide", "svd"]
+GRAM_ERROR = 1e-12  # the tall route eigendecomposes X̃ᵀX̃ where ε·κ(X̃)² is at most this
 
 
 class Spectrum(NamedTuple):
@@ -75,6 +84,7 @@ class Spectrum(NamedTuple):
       uty: :math:`U^\\top\\tilde Y`, (r,) or (r, k).
       u: U (m, r), or None where the caller did not ask for it.
       vt: :math:`V^\\top` (r, n), or None (the wide route applies it through X̃).
+      gram: () bool, whether the tall route took the Gram matrix's eigendecomposition.
     """
 
     s: jax.Array
@@ -82,6 +92,7 @@ class Spectrum(NamedTuple):
     uty: jax.Array
     u: jax.Array | None
     vt: jax.Array | None
+    gram: jax.Array
 
 
 def route(m: int, n: int, k: int = 1) -> Route:
@@ -119,20 +130,48 @@ def spectrum(Xc: jax.Array, Yc: jax.Array, *, need_u: bool) -> Spectrum:
     """s, keep and UᵀỸ of the centred X̃ by the shape's route; U as well if ``need_u``."""
     (m, n), k = Xc.shape, 1 if Yc.ndim == 1 else Yc.shape[1]
     kind = route(m, n, k)
+    no = jnp.zeros((), bool)
     if kind == "tall":
-        Y2 = Yc.reshape(m, k)
-        R = jnp.linalg.qr(jnp.concatenate([Xc, Y2], axis=1), mode="r")  # (n+k, n+k)
-        u_r, s, vt = jnp.linalg.svd(R[:n, :n], full_matrices=False)
-        uty = (u_r.T @ R[:n, n:]).reshape((n, *Yc.shape[1:]))
+        s, uty, vt, gram = _tall(Xc, Yc.reshape(m, k))
         keep = _keep(s, Xc.shape)
         u = (Xc @ vt.T) / jnp.where(keep, s, 1) if need_u else None
-        return Spectrum(s, keep, uty, u, vt)
+        return Spectrum(s, keep, uty.reshape((n, *Yc.shape[1:])), u, vt, gram)
     if kind == "wide":
         R = jnp.linalg.qr(Xc.T, mode="r")  # X̃ᵀ = Q₂R₂, (m, m)
         u, s, _ = jnp.linalg.svd(R.T, full_matrices=False)
-        return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, None)
+        return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, None, no)
     u, s, vt = jnp.linalg.svd(Xc, full_matrices=False)
-    return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, vt)
+    return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, vt, no)
+
+
+def _tall(Xc: jax.Array, Y2: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """s, UᵀỸ (n, k), Vᵀ and the route flag for m ≥ n + k: the Gram matrix's eigh where
+    ε·κ(X̃)² ≤ GRAM_ERROR, else QR of [X̃ Ỹ] and the SVD of R (see the module)."""
+    n = Xc.shape[1]
+
+    def by_qr() -> tuple[jax.Array, jax.Array, jax.Array]:
+        R = jnp.linalg.qr(jnp.concatenate([Xc, Y2], axis=1), mode="r")  # (n+k, n+k)
+        u_r, s, vt = jnp.linalg.svd(R[:n, :n], full_matrices=False)
+        return s, u_r.T @ R[:n, n:], vt
+
+    eps = float(jnp.finfo(Xc.dtype).eps)
+    if eps > GRAM_ERROR:  # no κ passes: float32 always takes the QR
+        return (*by_qr(), jnp.zeros((), bool))
+    # X̃ᵀX̃ and ỸᵀX̃ as written contract X̃'s rows in place; X̃ᵀỸ would copy X̃ᵀ first
+    e, v = jnp.linalg.eigh(jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))))  # ascending
+    e, vt = e[::-1], v[:, ::-1].T
+    tiny = float(jnp.finfo(Xc.dtype).tiny)
+    # X̃ᵀX̃ must neither overflow nor reach the subnormals at ε·s_max² (X scaled by 1e±150)
+    in_range = jnp.all(jnp.isfinite(e)) & (e[0] >= Xc.shape[0] * tiny / eps)
+    well = in_range & (eps * e[0] <= GRAM_ERROR * e[-1])
+
+    def by_gram() -> tuple[jax.Array, jax.Array, jax.Array]:
+        s = jnp.sqrt(jnp.maximum(e, tiny))  # > 0 where taken (also under vmap's select)
+        return s, (vt @ (Y2.T @ Xc).T) / s[:, None], vt
+
+    if not isinstance(well, jax.core.Tracer):  # eager: a lax.cond would compile per call
+        return (*(by_gram() if bool(well) else by_qr()), well)
+    return (*jax.lax.cond(well, by_gram, by_qr), well)
 
 
 def path_weights(Xc: jax.Array, Yc: jax.Array, lams: jax.Array) -> jax.Array:

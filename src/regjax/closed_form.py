@@ -309,11 +309,12 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
         w(\lambda) = V\,\mathrm{diag}\!\Big(\frac{s_j}{s_j^2 + \lambda}\Big)\,U^\top\tilde y,
 
     so each extra λ costs O(n·r) after the decomposition. The SVD is taken at the cost
-    of the smaller side, without ever forming X̃ᵀX̃ (which would square X's condition
-    number): when m ≥ n + k a Householder QR of :math:`[\tilde X\mid\tilde y]` then the
-    SVD of the n × n R, when n > m the same on X̃ᵀ (the m × m side), see
-    :mod:`regjax._ridge`: about 2·m·n² FLOPs for m ≫ n (2·n·m² for n ≫ m), not the
-    thin SVD's ~6·m·n², and as accurate as the SVD on ill-conditioned X. Written
+    of the smaller side (see :mod:`regjax._ridge`): when m ≥ n + k the eigendecomposition
+    of X̃ᵀX̃ where that is harmless (ε·κ(X̃)² ≤ 1e-12: forming X̃ᵀX̃ squares κ), else a
+    Householder QR of :math:`[\tilde X\mid\tilde y]` then the SVD of the n × n R; when
+    n > m the QR of X̃ᵀ (the m × m side). About m·n² to 2·m·n² FLOPs for m ≫ n
+    (2·n·m² for n ≫ m), not the thin SVD's ~6·m·n², and as accurate as the SVD on
+    ill-conditioned X. Written
     :math:`1/(s_j + \lambda/s_j)`, it neither overflows nor underflows for any
     representable X. Results are in X's dtype; bfloat16 and float16 are computed in
     float32 (integer X: the default float).
