@@ -211,7 +211,19 @@ def test_path_under_jit_matches_eager(x64):
     lams = jnp.array([0.3, 30.0])
     eager = paths.logistic(X, y, lams)
     jitted = jax.jit(lambda lams: paths.logistic(X, y, lams))(lams)
-    np.testing.assert_allclose(jitted.params["w"], eager.params["w"], rtol=0, atol=1e-12)
+    # The float32 preconditioner rounds differently under jit, so the two runs take
+    # other steps to other converged points: within (|∇J₁| + |∇J₂|)/μ of each other,
+    # μ the least eigenvalue of the Hessian at the solution (w and b).
+    m = X.shape[0]
+    for g, lam in enumerate(np.asarray(lams)):
+        w, b = np.asarray(eager.params["w"][g]), float(eager.params["b"][g])
+        p = 1 / (1 + np.exp(-(np.asarray(X) @ w + b)))
+        Xa = np.hstack([np.asarray(X), np.ones((m, 1))])
+        H = Xa.T @ (Xa * (p * (1 - p))[:, None]) / m + np.diag([lam / m] * w.size + [0.0])
+        bound = float(eager.grad_max[g] + jitted.grad_max[g]) * np.sqrt(w.size + 1)
+        bound /= np.linalg.eigvalsh(H)[0]
+        diff = np.concatenate([jitted.params["w"][g] - w, [jitted.params["b"][g] - b]])
+        assert np.linalg.norm(diff) <= bound
 
 
 # --- every solver: compiled once, and nothing hidden --------------------------------------

@@ -25,7 +25,8 @@ centring (:math:`b' = b + \bar x^\top w`), the Hessian of column g is about
 :math:`\bar d_{kg} C + \lambda_g/m\,I` (weights) and :math:`\bar d_{kg}` (bias), whose
 inverse costs two n×n×(K·G) GEMMs.
 
-**Mixed precision.** The CG solve runs in float32: an inexact Newton step only needs
+**Mixed precision.** The CG solve, and the preconditioner's Gram matrix and
+eigendecomposition, run in float32: an inexact Newton step only needs
 the relative residual η above, never below ~1e-4, and float32 products halve the
 memory traffic and double the SIMD width. The gradient, X·s (one GEMM after CG) and
 the line search stay in X's dtype, so the iteration still converges to
@@ -103,13 +104,16 @@ class LineSearchState(NamedTuple):
 class _Preconditioner:
     """(d̄ C + λ/m I)⁻¹ for the weights and 1/d̄ for the bias, in centred coordinates."""
 
-    def __init__(self, X: Array, XT: Array, dtype: jnp.dtype) -> None:
+    def __init__(self, X: Array, dtype: jnp.dtype) -> None:
         m = X.shape[0]
         x_mean = jnp.mean(X, axis=0)
-        gram = XT @ X / m - jnp.outer(x_mean, x_mean)  # X̃ᵀX̃/m without a centred copy
+        # Built in the CG's precision: a preconditioner changes how fast CG converges,
+        # never what it converges to. Centred before the cast (no cancellation).
+        Xc = (X - x_mean).astype(dtype)
+        gram = jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))) / m  # X̃ᵀX̃/m
         evals, evecs = jnp.linalg.eigh(gram)
         self.x_mean = x_mean.astype(dtype)
-        self.evals, self.evecs = jnp.maximum(evals, 0.0).astype(dtype), evecs.astype(dtype)
+        self.evals, self.evecs = jnp.maximum(evals, 0.0), evecs
 
     def __call__(self, r: Coef, dbar: Array, reg: Array, shift_invariant: bool) -> Coef:
         rw, rb = r[0], _glm.centre(r[1], shift_invariant)
@@ -255,7 +259,7 @@ def newton_cg(
     K = Y.shape[1]
     ops = DataOps(X, XT, K, X.dtype)
     low = DataOps(X, XT, K, jnp.float32)
-    pre = _Preconditioner(X, XT, jnp.float32)
+    pre = _Preconditioner(X, jnp.float32)
     reg = lams / X.shape[0]
     state = _initial_state(family, ops, Y, reg, init)
 
