@@ -385,3 +385,45 @@ def test_bad_input_names_the_argument():
         paths.logistic(X, y, np.array([1.0]), tol=0.0)
     with pytest.raises(ValueError, match="labels"):
         paths.softmax(X, np.array([0, 1, 2, 3]), np.array([1.0]), num_classes=3)
+
+
+def test_newton_block_widths_halve_only_where_compaction_pays():
+    from regjax._newton import widths
+
+    assert widths(20000, 200, 64) == [64, 32, 16, 8]
+    assert widths(2000, 2000, 100) == [100, 50, 25, 13]
+    assert widths(100000, 50, 64) == [64]  # G > n: the moved m × G arrays cost more
+    assert widths(300, 100, 64) == [64]  # m·n·G < 1e8: not worth the compile time
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monkeypatch, classes):
+    """With compaction forced on a small problem (the running columns gathered into
+    blocks of 32, 16, 8), every λ still reaches max|∇J| ≤ tol, recomputed in numpy, and
+    the finished ones are left where they stopped."""
+    from regjax import _newton
+
+    rng = np.random.default_rng(3)
+    m, n, G = 400, 40, 32
+    X = rng.normal(size=(m, n))
+    labels = rng.integers(0, classes, size=m)
+    lams = np.logspace(2, -3, G)
+    fit = paths.logistic if classes == 2 else paths.softmax
+    y = labels.astype(float) if classes == 2 else labels
+    plain = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
+    monkeypatch.setattr(_newton, "_MIN_WORK", 0)
+    assert _newton.widths(m, n, G) == [32, 16, 8]
+    path = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
+    assert bool(jnp.all(path.converged))
+    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
+    for g, lam in enumerate(lams):
+        w = np.asarray(path.params["w"][g]).reshape(n, -1)
+        b = np.asarray(path.params["b"][g]).reshape(-1)
+        Z = X @ w + b
+        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
+        P = P if classes == 2 else P / P.sum(1, keepdims=True)
+        R = P - Y
+        grad = np.concatenate([(X.T @ R / m + lam / m * w).ravel(), R.mean(0)])
+        assert np.max(np.abs(grad)) <= 1e-9 + 1e-13
+    # the same Newton iterations per λ as without compaction
+    np.testing.assert_array_equal(path.iterations, plain.iterations)
