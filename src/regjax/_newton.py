@@ -227,6 +227,7 @@ def _initial_state(
     )
 
 
+_PER_COLUMN = ("W", "b", "Z", "P", "J", "grad", "grad_max", "iterations")  # NewtonState's
 _MIN_WIDTH = 8  # the narrowest block the columns still running are gathered into
 _MIN_WORK = 1e8  # m·n·G below which compaction's compile time is not worth it
 
@@ -271,11 +272,11 @@ def _compacted(
             cols = jnp.argsort(s.grad_max <= tol, stable=True)[:w]  # running ones first
             take = lambda a: jnp.take(a, cols, axis=-1)  # noqa: E731
             put = lambda a, v: a.at[..., cols].set(v)  # noqa: E731
-            per_column = (s.W, s.b, s.Z, s.P, s.J, s.grad, s.grad_max, s.iterations)
-            sub = NewtonState(*jax.tree.map(take, per_column), s.step, s.cg_iterations)
+            sub = s._replace(**{f: jax.tree.map(take, getattr(s, f)) for f in _PER_COLUMN})
             new = body(sub, take(reg))
-            merged = jax.tree.map(put, per_column, tuple(new)[: len(per_column)])
-            return NewtonState(*merged, new.step, new.cg_iterations)
+            return new._replace(
+                **{f: jax.tree.map(put, getattr(s, f), getattr(new, f)) for f in _PER_COLUMN}
+            )
 
         return run
 
@@ -355,7 +356,7 @@ def newton_cg(
 
     final = jax.lax.while_loop(
         lambda s: jnp.any(s.grad_max > tol) & (s.step < max_iter),
-        _compacted(body, reg, tol, X.shape),
+        _compacted(body, reg, tol, (X.shape[0], X.shape[1])),
         state,
     )
     return NewtonResult(
