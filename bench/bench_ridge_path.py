@@ -2,7 +2,7 @@
 
 regjax: ``closed_form.ridge_path`` (m ≥ n + 1: the eigendecomposition of X̃ᵀX̃ where
 ε·κ(X̃)² ≤ 1e-12, else a Householder QR of [X̃ ỹ], R only, then the SVD of the n × n R;
-n > m: QR of X̃ᵀ, the m × m side, then the SVD of R) and
+n > m: the same on the m × m side, X̃X̃ᵀ or the QR of X̃ᵀ) and
 ``closed_form.ridge_loo_gcv`` (exact LOO and GCV for every λ from the same factorization).
 Peers, each in its best configuration for a path:
 
@@ -125,12 +125,12 @@ def bench_shape(m: int, n: int, G: int, repeat: int) -> str:
     assert max(diffs.values()) < 1e-8 and loo_diff < 1e-8, (diffs, loo_diff)
 
     side = "X̃ᵀX̃ (n × n)" if m > n else "X̃X̃ᵀ (m × m), dual"
+    Xc, yc, _, _ = _ridge.centered(X, y)
+    gram = bool(_ridge.spectrum(Xc, yc, need_u=False).gram)
     if m > n:
-        Xc, yc, _, _ = _ridge.centered(X, y)
-        gram = bool(_ridge.spectrum(Xc, yc, need_u=False).gram)
         route = "eigh of X̃ᵀX̃: κ(X̃) ≤ 67" if gram else "QR of [X̃ ỹ], SVD of R"
     else:
-        route = "QR of X̃ᵀ, SVD of the m × m R"
+        route = "eigh of X̃X̃ᵀ: κ(X̃) ≤ 67" if gram else "QR of X̃ᵀ, SVD of the m × m R"
     mode_name = {None: "eigen", "svd": "svd"}[best_mode]
     rows = [
         (f"**regjax ridge_path** ({route})", times["regjax"], f"{diffs['regjax']:.1e}"),

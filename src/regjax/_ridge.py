@@ -37,7 +37,9 @@ needs when m ≫ n. The route is chosen from the shape (static, so under ``jit``
     the leverages only where λ ≲ s_j²: O(ε κ(X̃)) there, the order of the SVD's own
     worst case.
 ``wide`` (n > m)
-    The same on the m × m side: :math:`\tilde X^\top = Q_2R_2`, the SVD of
+    The same on the m × m side: the eigh of :math:`\tilde X\tilde X^\top` where
+    ε·κ(X̃)² ≤ ``GRAM_ERROR``, κ judged without the ones vector that centring puts in its
+    null space (see :func:`_wide`), else :math:`\tilde X^\top = Q_2R_2`, the SVD of
     :math:`R_2^\top = U\,\mathrm{diag}(s)\,W^\top` gives U (m × m) and s exactly, and
     :math:`V = \tilde X^\top U\mathrm{diag}(1/s)` is applied, the dual form
     :math:`w = \tilde X^\top U\mathrm{diag}(1/(s_j^2+\lambda))U^\top\tilde Y` (2·G·m·n
@@ -63,6 +65,7 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 import jax
@@ -137,41 +140,80 @@ def spectrum(Xc: jax.Array, Yc: jax.Array, *, need_u: bool) -> Spectrum:
         u = (Xc @ vt.T) / jnp.where(keep, s, 1) if need_u else None
         return Spectrum(s, keep, uty.reshape((n, *Yc.shape[1:])), u, vt, gram)
     if kind == "wide":
-        R = jnp.linalg.qr(Xc.T, mode="r")  # X̃ᵀ = Q₂R₂, (m, m)
-        u, s, _ = jnp.linalg.svd(R.T, full_matrices=False)
-        return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, None, no)
+        u, s, gram = _wide(Xc)
+        return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, None, gram)
     u, s, vt = jnp.linalg.svd(Xc, full_matrices=False)
     return Spectrum(s, _keep(s, Xc.shape), u.T @ Yc, u, vt, no)
 
 
-def _tall(Xc: jax.Array, Y2: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+Branch = Callable[[], tuple[jax.Array, ...]]
+
+
+def _by_gram_where_harmless(
+    e: jax.Array, rows: int, by_gram: Branch, by_qr: Branch
+) -> tuple[jax.Array, ...]:
+    """``by_gram()`` where the Gram matrix's eigenvalues ``e`` (descending) pass
+    ε·e_max ≤ GRAM_ERROR·e_min and the Gram matrix (of ``rows`` products per entry)
+    neither overflowed nor reached the subnormals at ε·e_max (X scaled by 1e±150); else
+    ``by_qr()``. Either result is followed by the flag."""
+    eps, tiny = float(jnp.finfo(e.dtype).eps), float(jnp.finfo(e.dtype).tiny)
+    in_range = jnp.all(jnp.isfinite(e)) & (e[0] >= rows * tiny / eps)
+    well = in_range & (eps * e[0] <= GRAM_ERROR * e[-1])
+    if not isinstance(well, jax.core.Tracer):  # eager: a lax.cond would compile per call
+        return (*(by_gram() if bool(well) else by_qr()), well)
+    return (*jax.lax.cond(well, by_gram, by_qr), well)
+
+
+def _tall(Xc: jax.Array, Y2: jax.Array) -> tuple[jax.Array, ...]:
     """s, UᵀỸ (n, k), Vᵀ and the route flag for m ≥ n + k: the Gram matrix's eigh where
     ε·κ(X̃)² ≤ GRAM_ERROR, else QR of [X̃ Ỹ] and the SVD of R (see the module)."""
     n = Xc.shape[1]
 
-    def by_qr() -> tuple[jax.Array, jax.Array, jax.Array]:
+    def by_qr() -> tuple[jax.Array, ...]:
         R = jnp.linalg.qr(jnp.concatenate([Xc, Y2], axis=1), mode="r")  # (n+k, n+k)
         u_r, s, vt = jnp.linalg.svd(R[:n, :n], full_matrices=False)
         return s, u_r.T @ R[:n, n:], vt
 
-    eps = float(jnp.finfo(Xc.dtype).eps)
-    if eps > GRAM_ERROR:  # no κ passes: float32 always takes the QR
+    if float(jnp.finfo(Xc.dtype).eps) > GRAM_ERROR:  # no κ passes: float32 takes the QR
         return (*by_qr(), jnp.zeros((), bool))
     # X̃ᵀX̃ and ỸᵀX̃ as written contract X̃'s rows in place; X̃ᵀỸ would copy X̃ᵀ first
     e, v = jnp.linalg.eigh(jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))))  # ascending
     e, vt = e[::-1], v[:, ::-1].T
-    tiny = float(jnp.finfo(Xc.dtype).tiny)
-    # X̃ᵀX̃ must neither overflow nor reach the subnormals at ε·s_max² (X scaled by 1e±150)
-    in_range = jnp.all(jnp.isfinite(e)) & (e[0] >= Xc.shape[0] * tiny / eps)
-    well = in_range & (eps * e[0] <= GRAM_ERROR * e[-1])
 
-    def by_gram() -> tuple[jax.Array, jax.Array, jax.Array]:
-        s = jnp.sqrt(jnp.maximum(e, tiny))  # > 0 where taken (also under vmap's select)
+    def by_gram() -> tuple[jax.Array, ...]:
+        s = jnp.sqrt(jnp.maximum(e, jnp.finfo(e.dtype).tiny))  # > 0 (also under vmap)
         return s, (vt @ (Y2.T @ Xc).T) / s[:, None], vt
 
-    if not isinstance(well, jax.core.Tracer):  # eager: a lax.cond would compile per call
-        return (*(by_gram() if bool(well) else by_qr()), well)
-    return (*jax.lax.cond(well, by_gram, by_qr), well)
+    return _by_gram_where_harmless(e, Xc.shape[0], by_gram, by_qr)
+
+
+def _wide(Xc: jax.Array) -> tuple[jax.Array, ...]:
+    """U (m, m), s (m,) and the route flag for n > m: the eigh of X̃X̃ᵀ where ε·κ² ≤
+    GRAM_ERROR on the complement of the ones vector, else the QR of X̃ᵀ and the SVD of R.
+
+    Centring makes X̃X̃ᵀ singular (X̃ᵀ1 = 0), so κ is judged without that direction: the
+    eigh is taken of X̃X̃ᵀ + 2·tr(X̃X̃ᵀ)·11ᵀ/m, which lifts the ones vector above every
+    other eigenvalue and leaves the others as they are; it is then put back last with
+    s = 0, which the ridge formulas drop."""
+    m = Xc.shape[0]
+
+    def by_qr() -> tuple[jax.Array, ...]:
+        R = jnp.linalg.qr(Xc.T, mode="r")  # X̃ᵀ = Q₂R₂, (m, m)
+        u, s, _ = jnp.linalg.svd(R.T, full_matrices=False)
+        return u, s
+
+    if float(jnp.finfo(Xc.dtype).eps) > GRAM_ERROR or m < 3:
+        return (*by_qr(), jnp.zeros((), bool))
+    K = Xc @ Xc.T
+    ones = jnp.full((m, 1), 1 / jnp.sqrt(m), Xc.dtype)
+    e, v = jnp.linalg.eigh(K + 2 * jnp.trace(K) * (ones @ ones.T))  # ascending
+    e, v = e[-2::-1], v[:, -2::-1]  # descending, the lifted ones vector left out
+
+    def by_gram() -> tuple[jax.Array, ...]:
+        s = jnp.sqrt(jnp.maximum(e, jnp.finfo(e.dtype).tiny))
+        return jnp.concatenate([v, ones], axis=1), jnp.append(s, 0.0).astype(s.dtype)
+
+    return _by_gram_where_harmless(e, Xc.shape[1], by_gram, by_qr)
 
 
 def path_weights(Xc: jax.Array, Yc: jax.Array, lams: jax.Array) -> jax.Array:
