@@ -534,6 +534,32 @@ def test_the_routes_take_the_gram_matrix_only_where_kappa_squared_is_harmless(
     assert np.all(np.abs(np.asarray(loo) - exact_loo)[at] <= (bound * cancel * exact_loo)[at])
 
 
+@pytest.mark.parametrize("shape", [(48, 5), (6, 48)])
+def test_under_vmap_over_x_the_route_is_one_branch_for_every_lane(x64, rng, shape):
+    """vmap over X (the folds of a CV) keeps the route a lax.cond, not a select that
+    would run both routes in every lane: the Gram route where every lane passes, the QR
+    for all lanes otherwise; each lane equals its own unbatched path."""
+    m, n = shape
+    make = _ill_conditioned if m > n else _wide_with_kappa
+    well, ill = make(rng, m, n, 2.0), make(rng, m, n, 1e4)
+    y = rng.normal(size=m)
+    lams = jnp.array([1e-3, 1.0, 100.0])
+
+    def flag(X):
+        Xc, yc, _, _ = _ridge.centered(X, jnp.asarray(y))
+        return _ridge.spectrum(Xc, yc, need_u=False).gram
+
+    for pair, expected in (((well, well), True), ((well, ill), False)):
+        Xs = jnp.asarray(np.stack(pair))
+        assert [bool(f) for f in jax.vmap(flag)(Xs)] == [expected, expected]
+        program = jax.make_jaxpr(jax.vmap(lambda X: closed_form.ridge_path(X, y, lams)))(Xs)
+        assert "cond" in str(program.jaxpr)
+        paths_ = jax.jit(jax.vmap(lambda X: closed_form.ridge_path(X, y, lams)))(Xs)
+        for i, X in enumerate(pair):
+            alone = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), lams)
+            np.testing.assert_allclose(paths_["w"][i], alone["w"], rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("shape", [(40, 5), (9, 30), (6, 6)])
 def test_ridge_loo_gcv_equal_brute_force_refits_at_every_shape(x64, rng, shape):
     m, n = shape

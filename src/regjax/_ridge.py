@@ -22,8 +22,8 @@ needs when m ≫ n. The route is chosen from the shape (static, so under ``jit``
     (1e-12; κ ≤ 67 in float64, never in float32), judged from the Gram's own eigenvalues
     (s_min² is then at least 2e-4 s_max², far above its own error). There
     :math:`U^\top\tilde Y = \mathrm{diag}(1/s)V^\top\tilde X^\top\tilde Y`, and the
-    solutions are within ~ε κ² ≤ 1e-12 relative of the SVD's. Otherwise (a ``lax.cond``:
-    under ``vmap`` over X both branches run) a
+    solutions are within ~ε κ² ≤ 1e-12 relative of the SVD's. Otherwise (a ``lax.cond``;
+    under ``vmap`` over X, the Gram route only where every lane passes) a
     Householder QR of the augmented :math:`[\tilde X \mid \tilde Y] = Q\begin{bmatrix}
     R & z\\ 0 & \rho\end{bmatrix}`, R only (Q is never formed: the reflectors carry Ỹ
     along, so :math:`z = Q^\top\tilde Y` comes free), then the SVD of the n × n
@@ -66,7 +66,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -149,6 +149,21 @@ def spectrum(Xc: jax.Array, Yc: jax.Array, *, need_u: bool) -> Spectrum:
 Branch = Callable[[], tuple[jax.Array, ...]]
 
 
+@jax.custom_batching.custom_vmap
+def _every_lane(ok: jax.Array) -> jax.Array:
+    """``ok``; under ``vmap``, whether it holds in every lane, unbatched. The route's
+    ``lax.cond`` then stays a branch (a batched predicate would make it a select that
+    runs both the Gram and the QR route in every lane, e.g. over the folds of a CV):
+    the Gram route for all lanes, or the QR for all."""
+    return ok
+
+
+@_every_lane.def_vmap
+def _every_lane_rule(axis_size: int, in_batched: list[bool], ok: jax.Array) -> tuple[Any, bool]:
+    del axis_size
+    return (jnp.all(ok) if in_batched[0] else ok), False
+
+
 def _by_gram_where_harmless(
     e: jax.Array, rows: int, by_gram: Branch, by_qr: Branch
 ) -> tuple[jax.Array, ...]:
@@ -158,7 +173,7 @@ def _by_gram_where_harmless(
     ``by_qr()``. Either result is followed by the flag."""
     eps, tiny = float(jnp.finfo(e.dtype).eps), float(jnp.finfo(e.dtype).tiny)
     in_range = jnp.all(jnp.isfinite(e)) & (e[0] >= rows * tiny / eps)
-    well = in_range & (eps * e[0] <= GRAM_ERROR * e[-1])
+    well = _every_lane(in_range & (eps * e[0] <= GRAM_ERROR * e[-1]))
     if not isinstance(well, jax.core.Tracer):  # eager: a lax.cond would compile per call
         return (*(by_gram() if bool(well) else by_qr()), well)
     return (*jax.lax.cond(well, by_gram, by_qr), well)
