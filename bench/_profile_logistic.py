@@ -82,6 +82,21 @@ def _inputs(X: np.ndarray, y: np.ndarray, lams: np.ndarray) -> tuple[jax.Array, 
     return Xj, Xj.T.copy(), jnp.asarray(y)[:, None, None], jnp.asarray(lams) / X.shape[0]
 
 
+def shapes_of(quick: bool) -> list[tuple[int, int, int]]:
+    """(m, n, G) of each benchmarked shape."""
+    if quick:
+        return [(2000, 40, 16), (600, 400, 16)]
+    return [(20000, 200, 64), (8000, 120, 64), (100000, 50, 64), (2000, 2000, 64)]
+
+
+def make_data(m: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    w = 3.0 * rng.normal(size=n) / np.sqrt(n)
+    y = (rng.random(m) < 1 / (1 + np.exp(-(X @ w + 0.5)))).astype(np.float64)
+    return X, y
+
+
 @jax.jit
 def _engine(X: jax.Array, XT: jax.Array, Y: jax.Array, reg: jax.Array, tol: jax.Array) -> Any:
     lams = reg * X.shape[0]
@@ -264,8 +279,6 @@ def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
 
 
 def main() -> None:
-    from bench_logistic_path import make_data, shapes_of
-
     import regjax as rj
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

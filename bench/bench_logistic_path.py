@@ -45,7 +45,14 @@ import jaxopt  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 from _benchcommon import gemm_rate, limits_line, machine_line, record  # noqa: E402
-from _profile_logistic import breakdown, regjax_bytes, regjax_flops, table  # noqa: E402
+from _profile_logistic import (  # noqa: E402
+    breakdown,
+    make_data,
+    regjax_bytes,
+    regjax_flops,
+    shapes_of,
+    table,
+)
 from glum import GeneralizedLinearRegressor  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -56,21 +63,6 @@ from regjax import costs, paths, solvers  # noqa: E402
 TOL = 1e-8
 Sol = tuple[np.ndarray, float]
 Fit = Callable[[list[int], Sol | None], dict[int, Sol]]
-
-
-def shapes_of(quick: bool) -> list[tuple[int, int, int]]:
-    """(m, n, G) of each benchmarked shape."""
-    if quick:
-        return [(2000, 40, 16), (600, 400, 16)]
-    return [(20000, 200, 64), (8000, 120, 64), (100000, 50, 64), (2000, 2000, 64)]
-
-
-def make_data(m: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(m, n))
-    w = 3.0 * rng.normal(size=n) / np.sqrt(n)
-    y = (rng.random(m) < 1 / (1 + np.exp(-(X @ w + 0.5)))).astype(np.float64)
-    return X, y
 
 
 def grad_max(X: np.ndarray, y: np.ndarray, lam: float, w: np.ndarray, b: float) -> float:
