@@ -46,12 +46,16 @@ def record(name: str, title: str, text: str) -> None:
     RESULTS.write_text(new)
 
 
-def best_of(fn, repeat: int = 3) -> float:
+def best_of(fn, repeat: int = 3, pause: float = 0.0) -> float:
     """The fastest of ``repeat`` wall-clock runs of ``fn()`` (after one warm-up call), in s;
-    ``fn`` must block until its result is ready (``jax.block_until_ready``)."""
+    ``fn`` must block until its result is ready (``jax.block_until_ready``). With
+    ``pause``, each run starts after that many seconds idle: the time of one call, without
+    what the previous run left behind (OpenBLAS's worker threads spin ~0.1 s after a
+    LAPACK call, and on 2 cores take one from the next XLA GEMM)."""
     fn()
     times = []
     for _ in range(repeat):
+        time.sleep(pause)
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

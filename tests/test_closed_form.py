@@ -494,6 +494,11 @@ def _wide_with_kappa(rng, m, n, kappa):
     return (U * np.logspace(0, -np.log10(kappa), m - 1)) @ V.T + 1.0
 
 
+def _gram_route(X, y):
+    return bool(_ridge.spectrum(_ridge.centered(jnp.asarray(X), jnp.asarray(y)),
+                                need_u=False).gram)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("kappa", "scale", "gram"),
     [(1.0, 1.0, True), (50.0, 1.0, True), (80.0, 1.0, False), (1e3, 1.0, False),
@@ -512,12 +517,11 @@ def test_the_routes_take_the_gram_matrix_only_where_kappa_squared_is_harmless(
         _ill_conditioned(rng, m, n, kappa) if m > n else _wide_with_kappa(rng, m, n, kappa)
     )
     y = X @ rng.normal(size=n) / scale + 1e-3 * rng.normal(size=m)
-    Xc, yc = X - X.mean(0), y - y.mean()
-    assert bool(_ridge.spectrum(jnp.asarray(Xc), jnp.asarray(yc), need_u=False).gram) is gram
+    yc = y - y.mean()
+    assert _gram_route(X, y) is gram
     if scale != 1.0:
         return
-    assert not bool(_ridge.spectrum(jnp.asarray(Xc, jnp.float32), jnp.asarray(yc, jnp.float32),
-                                    need_u=False).gram)  # fmt: skip
+    assert not _gram_route(X.astype(np.float32), y.astype(np.float32))
     lams = np.array([0.0 if m > n else 1e-12, 1e-8, 1e-2, 10.0])  # X̃X̃ᵀ is singular
     exact, exact_loo = _exact_ridge(X, y, lams)
     path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
@@ -534,6 +538,30 @@ def test_the_routes_take_the_gram_matrix_only_where_kappa_squared_is_harmless(
     assert np.all(np.abs(np.asarray(loo) - exact_loo)[at] <= (bound * cancel * exact_loo)[at])
 
 
+@pytest.mark.parametrize(("share", "gram"), [(0.0, True), (0.9, False), (2.0, True), (1e12, True)])
+@pytest.mark.parametrize("shape", [(48, 5), (6, 48)])
+def test_the_gram_route_counts_the_mean_it_leaves_in_x(x64, rng, share, gram, shape):
+    """X̃ᵀX̃ is taken as XᵀX − m·x̄x̄ᵀ (X̃X̃ᵀ as XXᵀ − a1ᵀ − 1aᵀ + ‖x̄‖²11ᵀ, a = Xx̄) where
+    m‖x̄‖² ≤ ‖X̃‖_F²/min(m, n), and its rounding error then scales with ‖X̃‖² + m‖x̄‖²:
+    that is what ε·κ² is judged by. At κ = 65 (ε·κ² = 9.4e-13 with s_max = 1),
+    m‖x̄‖² = 0.9‖X̃‖_F²/min(m, n) raises the scale by 17–21% and takes the QR; a larger
+    mean has X̃ formed first (for the products with X̃ too) and is back on the Gram
+    route, as accurate."""
+    (m, n), kappa = shape, 65.0
+    Xc = (_ill_conditioned if m > n else _wide_with_kappa)(rng, m, n, kappa)
+    Xc -= Xc.mean(0)
+    direction = rng.normal(size=n)
+    offset = np.sqrt(share * np.sum(Xc**2) / min(m, n) / m)
+    X = Xc + offset * direction / np.linalg.norm(direction)
+    y = Xc @ rng.normal(size=n) + 1e-3 * rng.normal(size=m)
+    assert _gram_route(X, y) is gram
+    lams = np.array([0.0 if m > n else 1e-12, 1e-8, 1e-2, 10.0])
+    exact, _ = _exact_ridge(X, y, lams)
+    path = closed_form.ridge_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    error = np.max(np.abs(np.asarray(path["w"]) - exact), axis=1) / np.max(np.abs(exact), axis=1)
+    assert np.all(error <= 2 * m * np.finfo(float).eps * kappa**2)
+
+
 @pytest.mark.parametrize("shape", [(48, 5), (6, 48)])
 def test_under_vmap_over_x_the_route_is_one_branch_for_every_lane(x64, rng, shape):
     """vmap over X (the folds of a CV) keeps the route a lax.cond, not a select that
@@ -546,8 +574,7 @@ def test_under_vmap_over_x_the_route_is_one_branch_for_every_lane(x64, rng, shap
     lams = jnp.array([1e-3, 1.0, 100.0])
 
     def flag(X):
-        Xc, yc, _, _ = _ridge.centered(X, jnp.asarray(y))
-        return _ridge.spectrum(Xc, yc, need_u=False).gram
+        return _ridge.spectrum(_ridge.centered(X, jnp.asarray(y)), need_u=False).gram
 
     for pair, expected in (((well, well), True), ((well, ill), False)):
         Xs = jnp.asarray(np.stack(pair))

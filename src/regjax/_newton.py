@@ -47,7 +47,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from regjax import _glm
+from regjax import _glm, _ridge
 from regjax._cg import cg
 from regjax._glm import Coef, DataOps, Family
 
@@ -107,7 +107,7 @@ class _Preconditioner:
 
     def __init__(self, X: Array, dtype: jnp.dtype) -> None:
         m = X.shape[0]
-        x_mean = jnp.mean(X, axis=0)
+        x_mean = _ridge.column_mean(X)
         # Built in the CG's precision: a preconditioner changes how fast CG converges,
         # never what it converges to. Centred before the cast (no cancellation).
         Xc = (X - x_mean).astype(dtype)

@@ -52,7 +52,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from regjax import _glm, prox
+from regjax import _glm, _ridge, prox
 from regjax._glm import Coef, DataOps, Family
 
 Array = jax.Array
@@ -116,10 +116,11 @@ class _Gram:
 
     shrink = 1.0
 
-    def __init__(self, X: Array, Y: Array) -> None:
-        m = X.shape[0]
-        self.C = X.T @ X / m
-        self.c = (X.T @ Y[:, 0, 0] / m)[:, None, None]
+    def __init__(self, data: _ridge.Centred) -> None:
+        m = data.X.shape[0]
+        C, xty, _ = _ridge.centred_gram(data, data.yc)  # X̃ never formed where it need not be
+        self.C = C / m
+        self.c = (xty[:, 0] / m)[:, None, None]
         self.curvature = _largest_eigenvalue(self.C)
 
     def image(self, x: Coef) -> Array:
@@ -288,10 +289,13 @@ def fista(
     (m, n), K, G = X.shape, Y.shape[1], lams.shape[0]
     squared = family.name == "squared"
     if squared:  # centred, the intercept drops out: b = ȳ − x̄ᵀw afterwards
-        x_mean, y_mean = jnp.mean(X, axis=0), jnp.mean(Y, axis=0)
-        X, Y = X - x_mean, Y - y_mean
-    gram = squared and m >= n
-    smooth = _Gram(X, Y) if gram else _Data(family, X, Y)
+        x_mean, y_mean = _ridge.column_mean(X), jnp.mean(Y, axis=0)
+        Y = Y - y_mean
+    smooth: _Gram | _Data
+    if squared and m >= n:
+        smooth = _Gram(_ridge.Centred(X, x_mean, Y[:, :, 0], y_mean))
+    else:
+        smooth = _Data(family, X - x_mean if squared else X, Y)
     reg = lams / m
     b0 = _glm.initial_bias(family, Y)  # 0 for the centred squared loss
     x0 = (jnp.zeros((n, K, G), X.dtype), jnp.broadcast_to(b0[:, None], (K, G)).astype(X.dtype))

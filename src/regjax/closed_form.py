@@ -336,9 +336,9 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     """
     lams = _checks.as_grid(lams)
     dtype = result_dtype(X)
-    Xc, yc, x_mean, y_mean = _ridge.centered(X, y)
-    w = _ridge.path_weights(Xc, yc, lams)  # (G, n) or (G, n, k)
-    b = y_mean - jnp.einsum("gn...,n->g...", w, x_mean)
+    c = _ridge.centered(X, y)
+    w = _ridge.path_weights(c, lams)  # (G, n) or (G, n, k)
+    b = c.y_mean - jnp.einsum("gn...,n->g...", w, c.x_mean)
     return {"w": w.astype(dtype), "b": b.astype(dtype)}
 
 
@@ -379,6 +379,5 @@ def ridge_loo_gcv(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> tuple[jax.Arra
     """
     lams = _checks.as_grid(lams)
     dtype = result_dtype(X)
-    Xc, yc, _, _ = _ridge.centered(X, y, ndims=(1,))
-    loo, gcv = _ridge.loo_gcv(Xc, yc, lams)
+    loo, gcv = _ridge.loo_gcv(_ridge.centered(X, y, ndims=(1,)), lams)
     return loo.astype(dtype), gcv.astype(dtype)

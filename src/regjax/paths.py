@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from regjax import _checks, _implicit, closed_form
+from regjax import _checks, _implicit, _ridge, closed_form
 from regjax._typing import Params, result_dtype
 from regjax.solvers import ConvergenceWarning
 
@@ -226,7 +226,7 @@ def ridge(X: Matrix, y: Targets, lams: Grid) -> Path:
 
 def _ridge_grad_max(X: jax.Array, y: jax.Array, lams: jax.Array, w: jax.Array) -> jax.Array:
     """max|∇J| of the ridge cost at each λ's w (the intercept, ȳ − x̄ᵀw, is exact)."""
-    Xc, yc = X - jnp.mean(X, axis=0), y - jnp.mean(y, axis=0)
+    Xc, yc = X - _ridge.column_mean(X), y - jnp.mean(y, axis=0)
     residual = jnp.einsum("mn,gn...->gm...", Xc, w) - yc
     reg = (lams / X.shape[0]).reshape((-1,) + (1,) * y.ndim)
     grad = jnp.einsum("mn,gm...->gn...", Xc, residual) / X.shape[0] + reg * w
