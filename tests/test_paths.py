@@ -387,8 +387,8 @@ def test_bad_input_names_the_argument():
         paths.softmax(X, np.array([0, 1, 2, 3]), np.array([1.0]), num_classes=3)
 
 
-def test_newton_block_widths_halve_only_where_compaction_pays():
-    from regjax._newton import widths
+def test_block_widths_halve_only_where_compaction_pays():
+    from regjax._glm import widths
 
     assert widths(20000, 200, 64) == [64, 32, 16, 8]
     assert widths(2000, 2000, 100) == [100, 50, 25, 13]
@@ -401,7 +401,7 @@ def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monk
     """With compaction forced on a small problem (the running columns gathered into
     blocks of 32, 16, 8), every λ still reaches max|∇J| ≤ tol, recomputed in numpy, and
     the finished ones are left where they stopped."""
-    from regjax import _newton
+    from regjax import _glm
 
     rng = np.random.default_rng(3)
     m, n, G = 400, 40, 32
@@ -411,8 +411,9 @@ def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monk
     fit = paths.logistic if classes == 2 else paths.softmax
     y = labels.astype(float) if classes == 2 else labels
     plain = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
-    monkeypatch.setattr(_newton, "_MIN_WORK", 0)
-    assert _newton.widths(m, n, G) == [32, 16, 8]
+    monkeypatch.setattr(_glm, "_MIN_WORK", 0)
+    jax.clear_caches()  # else the engine compiled for ``plain`` is reused, uncompacted
+    assert _glm.widths(m, n, G) == [32, 16, 8]
     path = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
     assert bool(jnp.all(path.converged))
     Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
@@ -426,4 +427,40 @@ def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monk
         grad = np.concatenate([(X.T @ R / m + lam / m * w).ravel(), R.mean(0)])
         assert np.max(np.abs(grad)) <= 1e-9 + 1e-13
     # the same Newton iterations per λ as without compaction
+    np.testing.assert_array_equal(path.iterations, plain.iterations)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_l1_engine_gathering_the_running_lambdas_still_meets_kkt(x64, monkeypatch, classes):
+    """The proximal engine in the data space, compaction forced (blocks of 32, 16, 8):
+    every λ reaches a KKT residual ≤ tol, recomputed in numpy, with the zeros and the
+    iteration counts of the run without compaction."""
+    from regjax import _glm
+
+    rng = np.random.default_rng(4)
+    m, n, G = 300, 40, 32
+    X = rng.normal(size=(m, n))
+    labels = rng.integers(0, classes, size=m)
+    lams = np.logspace(np.log10(0.9 * m * 0.5), np.log10(m * 1e-3), G)
+    fit = paths.logistic if classes == 2 else paths.softmax
+    y = labels.astype(float) if classes == 2 else labels
+    args = (jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    plain = fit(*args, l1_ratio=1.0, tol=1e-9)
+    monkeypatch.setattr(_glm, "_MIN_WORK", 0)
+    jax.clear_caches()  # else the engine compiled for ``plain`` is reused, uncompacted
+    assert _glm.widths(m, n, G) == [32, 16, 8]
+    path = fit(*args, l1_ratio=1.0, tol=1e-9)
+    assert bool(jnp.all(path.converged))
+    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
+    for g, lam in enumerate(lams):
+        w = np.asarray(path.params["w"][g]).reshape(n, -1)
+        b = np.asarray(path.params["b"][g]).reshape(-1)
+        Z = X @ w + b
+        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
+        P = P if classes == 2 else P / P.sum(1, keepdims=True)
+        R = P - Y
+        gw, l1 = X.T @ R / m, lam / m
+        kkt = np.where(w != 0, np.abs(gw + l1 * np.sign(w)), np.maximum(np.abs(gw) - l1, 0))
+        assert max(kkt.max(), np.abs(R.mean(0)).max()) <= 1e-9 * (1 + 1e-6)
+    np.testing.assert_array_equal(path.params["w"] == 0, plain.params["w"] == 0)
     np.testing.assert_array_equal(path.iterations, plain.iterations)

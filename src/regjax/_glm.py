@@ -17,7 +17,7 @@ losses themselves come from :mod:`regjax.losses`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -161,3 +161,70 @@ def initial_bias(family: Family, Y: Array) -> Array:
     if family.name == "binary":
         return jnp.log(freq / (1 - freq))
     return jnp.log(freq) - jnp.mean(jnp.log(freq))
+
+
+_MIN_WIDTH = 8  # the narrowest block the columns still running are gathered into
+_MIN_WORK = 1e8  # rows·n·G below which compaction's compile time is not worth it
+
+
+def widths(rows: int, n: int, G: int) -> list[int]:
+    """The block widths an engine's iteration may run at: G, ⌈G/2⌉, ⌈G/4⌉, … ≥ 8; only G
+    where the block is wider than the data (G > n) or the problem is small (see
+    :func:`compacted`). ``rows`` is what each GEMM runs over: m, or n in the Gram space."""
+    out = [G]
+    if G > n or rows * n * G < _MIN_WORK:
+        return out
+    while (out[-1] + 1) // 2 >= _MIN_WIDTH:
+        out.append((out[-1] + 1) // 2)
+    return out
+
+
+def compacted(
+    body: Callable[[Any, Array], Any],
+    reg: Array,
+    running: Callable[[Any], Array],
+    per_column: tuple[str, ...],
+    shape: tuple[int, int],
+) -> Callable[[Any], Any]:
+    """``body(state, reg)`` on only as many columns as are still running.
+
+    ``state`` is an engine's NamedTuple whose fields named in ``per_column`` carry the
+    λ axis last; ``running(state)`` says which columns still iterate, and ``body`` must
+    leave the others as they are. Most λ of a path converge in the first iterations,
+    while the last ones hold most of the work, and every GEMM costs its block's width.
+    So each iteration gathers the running columns (and, to fill the block, some finished
+    ones) into the narrowest width of :func:`widths` that holds them, a static shape per
+    branch of a ``lax.switch``, and scatters the result back. Each width is one more
+    compiled copy of ``body`` (about 1 s each on a 2-core CPU), so this is only done for
+    problems of at least 1e8 rows·n·G (a Newton path at 20000 × 200 with 64 λ: 0.32 →
+    0.26 s; at 2000 × 2000: 1.08 → 0.88 s), and not where the block is wider than the
+    data (G > n): there the m × G logits and probabilities it moves cost as much as the
+    GEMMs it saves (100000 × 50, G = 64: 0.63 s against 0.50 s without).
+    """
+
+    def at_width(w: int) -> Callable[[Any], Any]:
+        def run(s: Any) -> Any:
+            if w == reg.shape[0]:
+                return body(s, reg)
+            cols = jnp.argsort(~running(s), stable=True)[:w]  # running ones first
+            take = lambda a: jnp.take(a, cols, axis=-1)  # noqa: E731
+            put = lambda a, v: a.at[..., cols].set(v)  # noqa: E731
+            sub = s._replace(**{f: jax.tree.map(take, getattr(s, f)) for f in per_column})
+            new = body(sub, take(reg))
+            return new._replace(
+                **{f: jax.tree.map(put, getattr(s, f), getattr(new, f)) for f in per_column}
+            )
+
+        return run
+
+    sizes = widths(*shape, reg.shape[0])
+    if len(sizes) == 1:
+        return lambda s: body(s, reg)
+    branches = [at_width(w) for w in sizes]
+    narrowest_fit = jnp.asarray(sizes)  # descending: the last width ≥ the running count
+
+    def step(s: Any) -> Any:
+        k = jnp.sum(narrowest_fit >= jnp.sum(running(s))) - 1
+        return jax.lax.switch(k, branches, s)
+
+    return step

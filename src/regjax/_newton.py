@@ -41,7 +41,6 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -228,70 +227,6 @@ def _initial_state(
 
 
 _PER_COLUMN = ("W", "b", "Z", "P", "J", "grad", "grad_max", "iterations")  # NewtonState's
-_MIN_WIDTH = 8  # the narrowest block the columns still running are gathered into
-_MIN_WORK = 1e8  # m·n·G below which compaction's compile time is not worth it
-
-
-def widths(m: int, n: int, G: int) -> list[int]:
-    """The block widths a Newton iteration may run at: G, ⌈G/2⌉, ⌈G/4⌉, … ≥ 8; only G
-    where the block is wider than the data (G > n) or the problem is small (see
-    :func:`_compacted`)."""
-    out = [G]
-    if G > n or m * n * G < _MIN_WORK:
-        return out
-    while (out[-1] + 1) // 2 >= _MIN_WIDTH:
-        out.append((out[-1] + 1) // 2)
-    return out
-
-
-def _compacted(
-    body: Callable[[NewtonState, Array], NewtonState],
-    reg: Array,
-    tol: Array,
-    shape: tuple[int, int],
-) -> Callable[[NewtonState], NewtonState]:
-    """``body`` on only as many columns as are still running.
-
-    Most λ of a path converge in the first few Newton iterations, while the last ones
-    hold most of the CG iterations, and every GEMM costs its block's width. So each
-    iteration gathers the running columns (and, to fill the block, some finished ones,
-    which ``body`` leaves as they are) into the narrowest width of :func:`widths` that
-    holds them, a static shape per branch of a ``lax.switch``, and scatters the result
-    back. Each width is one more compiled copy of ``body`` (about 1 s each on a 2-core
-    CPU), so this is only done for problems of at least 1e8 m·n·G (a path at 20000 ×
-    200 with 64 λ: 0.32 → 0.26 s; at 2000 × 2000: 1.08 → 0.88 s), and not where the
-    block is wider than the data (G > n): there the m × G logits and probabilities it
-    moves cost as much as the GEMMs it saves (100000 × 50, G = 64: 0.63 s against 0.50 s
-    without).
-    """
-
-    def at_width(w: int) -> Callable[[NewtonState], NewtonState]:
-        def run(s: NewtonState) -> NewtonState:
-            if w == reg.shape[0]:
-                return body(s, reg)
-            cols = jnp.argsort(s.grad_max <= tol, stable=True)[:w]  # running ones first
-            take = lambda a: jnp.take(a, cols, axis=-1)  # noqa: E731
-            put = lambda a, v: a.at[..., cols].set(v)  # noqa: E731
-            sub = s._replace(**{f: jax.tree.map(take, getattr(s, f)) for f in _PER_COLUMN})
-            new = body(sub, take(reg))
-            return new._replace(
-                **{f: jax.tree.map(put, getattr(s, f), getattr(new, f)) for f in _PER_COLUMN}
-            )
-
-        return run
-
-    sizes = widths(*shape, reg.shape[0])
-    if len(sizes) == 1:
-        return lambda s: body(s, reg)
-    branches = [at_width(w) for w in sizes]
-    narrowest_fit = jnp.asarray(sizes)  # descending: the last width ≥ the running count
-
-    def step(s: NewtonState) -> NewtonState:
-        running = jnp.sum(s.grad_max > tol)
-        k = jnp.sum(narrowest_fit >= running) - 1
-        return jax.lax.switch(k, branches, s)
-
-    return step
 
 
 def newton_cg(
@@ -356,7 +291,9 @@ def newton_cg(
 
     final = jax.lax.while_loop(
         lambda s: jnp.any(s.grad_max > tol) & (s.step < max_iter),
-        _compacted(body, reg, tol, (X.shape[0], X.shape[1])),
+        _glm.compacted(
+            body, reg, lambda s: s.grad_max > tol, _PER_COLUMN, (X.shape[0], X.shape[1])
+        ),
         state,
     )
     return NewtonResult(

@@ -233,12 +233,16 @@ def _prox_step(
     )
 
 
-def _iteration(
-    smooth: _Gram | _Data, reg: Array, rho: Array, tol: Array, shift_invariant: bool
-) -> Callable[[FistaState], FistaState]:
-    """One FISTA step of every active column, with restart and the KKT residual."""
+_PER_COLUMN = ("x", "v", "image_x", "image_v", "grad_v", "t", "L", "kkt", "iterations")
 
-    def body(s: FistaState) -> FistaState:
+
+def _iteration(
+    smooth: _Gram | _Data, rho: Array, tol: Array, shift_invariant: bool
+) -> Callable[[FistaState, Array], FistaState]:
+    """One FISTA step of every active column (λ/m per column: ``reg``), with restart and
+    the KKT residual; a finished column keeps its x, image, step and KKT residual."""
+
+    def body(s: FistaState, reg: Array) -> FistaState:
         active = s.kkt > tol
         tr = _prox_step(smooth, s, active, reg, rho, shift_invariant)
         x = (jnp.where(active, tr.x[0], s.x[0]), jnp.where(active, tr.x[1], s.x[1]))
@@ -308,8 +312,20 @@ def fista(
         jnp.full(G, smooth.curvature, X.dtype), _kkt(x0, grad0, reg, l1_ratio),
         jnp.zeros(G, jnp.int32), jnp.zeros((), jnp.int32),
     )  # fmt: skip
-    body = _iteration(smooth, reg, l1_ratio, tol, family.shift_invariant)
-    final = jax.lax.while_loop(lambda s: jnp.any(s.kkt > tol) & (s.step < max_iter), body, state)
+    body = _iteration(smooth, l1_ratio, tol, family.shift_invariant)
+
+    def whole(s: FistaState) -> FistaState:
+        return body(s, reg)
+
+    # The running columns are gathered into narrower blocks in the data space (the L1
+    # logistic at 10000 × 1000, 100 λ: 7.9 → 4.8 s), not in the Gram space, where an
+    # iteration's n × n × G GEMM takes 2 ms and gathering costs more (lasso 0.36 → 0.45 s).
+    body_at = (
+        _glm.compacted(body, reg, lambda s: s.kkt > tol, _PER_COLUMN, (m, n))
+        if isinstance(smooth, _Data)
+        else whole
+    )
+    final = jax.lax.while_loop(lambda s: jnp.any(s.kkt > tol) & (s.step < max_iter), body_at, state)
     W, b = final.x
     if squared:
         b = (y_mean - jnp.einsum("n,nkg->kg", x_mean, W)).astype(W.dtype)
