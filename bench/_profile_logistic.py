@@ -65,10 +65,16 @@ def counts_of(newton: int, cg: int) -> Counts:
 def regjax_flops(m: int, n: int, G: int, c: Counts) -> tuple[float, float]:
     """(float64 FLOPs, float32 FLOPs) of the engine's GEMMs and its eigendecomposition
     (10/3·n³: the tridiagonal reduction and the back-transformation of the eigenvectors;
-    eigh runs below the GEMM rate, so the bound is loose there)."""
+    eigh runs below the GEMM rate, so the bound is loose there), or above
+    ``_newton.EXACT_MAX_N`` features its rank-k Nyström sketch (three m·n·k products)."""
     f64 = 2.0 * m * n * G * (c.passes64 - 1)
-    f32 = 2.0 * m * n * G * c.passes32 + 4.0 * n * n * G * (c.cg + c.newton)
-    f32 += 2.0 * m * n * n + 10.0 / 3.0 * n**3  # the preconditioner's Gram and eigh
+    f32 = 2.0 * m * n * G * c.passes32
+    if n <= _newton.EXACT_MAX_N:
+        f32 += 4.0 * n * n * G * (c.cg + c.newton)  # applying it: two n × n × G products
+        f32 += 2.0 * m * n * n + 10.0 / 3.0 * n**3  # the preconditioner's Gram and eigh
+    else:
+        k = _newton.NYSTROM_RANK
+        f32 += 8.0 * n * k * G * (c.cg + c.newton) + 6.0 * m * n * k
     return f64, f32
 
 
@@ -105,24 +111,20 @@ def _engine(X: jax.Array, XT: jax.Array, Y: jax.Array, reg: jax.Array, tol: jax.
     )
 
 
-def _pre(x_mean: jax.Array, evals: jax.Array, evecs: jax.Array) -> Any:
+PreArrays = tuple[jax.Array, jax.Array, jax.Array, Any]  # x̄, e, V, e_k (or None)
+
+
+def _pre(arrays: PreArrays) -> Any:
     pre = object.__new__(_newton._Preconditioner)
-    pre.x_mean, pre.evals, pre.evecs = x_mean, evals, evecs
+    pre.x_mean, pre.evals, pre.evecs, pre.rest = arrays
     return pre
 
 
 @jax.jit
-def _gram(X: jax.Array, XT: jax.Array) -> tuple[jax.Array, jax.Array]:
-    del XT  # as the engine: centred, cast to float32, contracted over the rows
-    x_mean = jnp.mean(X, axis=0)
-    Xc = (X - x_mean).astype(F32)
-    return jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))) / X.shape[0], x_mean
-
-
-@jax.jit
-def _eigh(gram: jax.Array) -> tuple[jax.Array, jax.Array]:
-    evals, evecs = jnp.linalg.eigh(gram)
-    return jnp.maximum(evals, 0.0), evecs
+def _setup(X: jax.Array) -> PreArrays:
+    """The engine's preconditioner: the Gram matrix and its eigh (or the Nyström sketch)."""
+    pre = _newton._Preconditioner(X, F32)
+    return pre.x_mean, pre.evals, pre.evecs, pre.rest
 
 
 @jax.jit
@@ -131,11 +133,9 @@ def _init(X: jax.Array, XT: jax.Array, Y: jax.Array, reg: jax.Array) -> Any:
 
 
 @jax.jit
-def _direction(X32, XT32, x_mean, evals, evecs, reg, state, active) -> Any:
+def _direction(X32, XT32, arrays, reg, state, active) -> Any:
     low = DataOps(X32, XT32, 1, F32)
-    return _newton._direction(
-        FAMILY, low, _pre(x_mean, evals, evecs), reg, state, active, jnp.asarray(MAX_CG)
-    )
+    return _newton._direction(FAMILY, low, _pre(arrays), reg, state, active, jnp.asarray(MAX_CG))
 
 
 @jax.jit
@@ -179,9 +179,9 @@ def _hvps(X32: jax.Array, XT32: jax.Array, P: jax.Array, reg: jax.Array, v: Any,
 
 
 @functools.partial(jax.jit, static_argnames="k")
-def _preconditions(x_mean, evals, evecs, r, dbar, reg, k: int) -> Any:
+def _preconditions(arrays, r, dbar, reg, k: int) -> Any:
     """k preconditioner solves in a loop, as CG runs them."""
-    pre = _pre(x_mean, evals, evecs)
+    pre = _pre(arrays)
     return jax.lax.fori_loop(0, k, lambda _, v: _normalized(pre(v, dbar, reg, False)), r)
 
 
@@ -196,14 +196,12 @@ def _drive(X, XT, X32, XT32, Y, reg, tol) -> tuple[dict[str, float], Any, list[i
     """One run of the Newton driver from Python: seconds per piece, the final state and
     the CG iterations of each Newton iteration."""
     t: dict[str, float] = {}
-    gram, _ = _timed(t, "gram", _gram, X, XT)
-    evals, evecs = _timed(t, "eigh", _eigh, gram)
-    x_mean = jnp.mean(X, axis=0).astype(F32)
+    arrays = _timed(t, "preconditioner", _setup, X)
     state = _timed(t, "gradient", _init, X, XT, Y, reg)
     cg_its: list[int] = []
     while bool(jnp.any(state.grad_max > tol)) and int(state.step) < MAX_ITER:
         active = state.grad_max > tol
-        step, its = _timed(t, "cg", _direction, X32, XT32, x_mean, evals, evecs, reg, state, active)
+        step, its = _timed(t, "cg", _direction, X32, XT32, arrays, reg, state, active)
         XS = _timed(t, "forward", _forward, X, XT, step)
         tt, J = _timed(t, "line search", _armijo, Y, reg, state, step, XS)
         state = _timed(t, "gradient", _update, X, XT, Y, reg, state, step, XS, tt, J, active)
@@ -231,14 +229,11 @@ def breakdown(X: np.ndarray, y: np.ndarray, lams: np.ndarray, tol: float) -> dic
     v = (jnp.ones((n, 1, G), F32), jnp.zeros((1, G), F32))
     P = state.P.astype(F32)
     dbar = jnp.mean(P * (1 - P), axis=0)
-    x_mean = jnp.mean(X_, axis=0).astype(F32)
-    evals, evecs = _eigh(_gram(X_, XT)[0])
+    arrays = _setup(X_)
     reg32 = reg.astype(F32)
     hvp = best_of(lambda: jax.block_until_ready(_hvps(X32, XT32, P, reg32, v, c.cg)))
     solve = best_of(
-        lambda: jax.block_until_ready(
-            _preconditions(x_mean, evals, evecs, v, dbar, reg32, c.cg + c.newton)
-        )
+        lambda: jax.block_until_ready(_preconditions(arrays, v, dbar, reg32, c.cg + c.newton))
     )
     its = np.asarray(state.iterations)
     return dict(
@@ -248,16 +243,17 @@ def breakdown(X: np.ndarray, y: np.ndarray, lams: np.ndarray, tol: float) -> dic
     )  # fmt: skip
 
 
-PIECES = ("gram", "eigh", "gradient", "cg", "forward", "line search")
+PIECES = ("preconditioner", "gradient", "cg", "forward", "line search")
 
 
 def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
     """The breakdown of each shape as one markdown table."""
     lines = [
         "| shape (m × n, G) | Newton its (active λ per it) | CG its (per Newton it) "
-        "| passes over X (f64 + f32) | Gram XᵀX | eigh | gradient (σ, XᵀR) | CG total "
+        "| passes over X (f64 + f32) | preconditioner (Gram + eigh, or sketch) "
+        "| gradient (σ, XᵀR) | CG total "
         "| of which Hv | of which M⁻¹r | X·s | line search | sum of pieces | fused engine |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m, n, G, r in rows:
         t, c = r["times"], r["counts"]
@@ -270,9 +266,9 @@ def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
             f"| {m} × {n}, {G} | {c.newton} ({', '.join(map(str, r['active']))}) "
             f"| {c.cg} ({', '.join(map(str, r['cg_per_newton']))}) "
             f"| {c.passes64} + {c.passes32} | "
-            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[:4])
+            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[:3])
             + f" | {cell(r['hvp'])} | {cell(r['precondition'])} | "
-            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[4:])
+            + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[3:])
             + f" | {total:.3f} | {r['engine']:.3f} |"
         )
     return "\n".join(lines)

@@ -19,7 +19,8 @@ column whose :math:`\max|\nabla J_g| \le` ``tol`` stops changing; the loop stops
 every column has, or after ``max_iter`` iterations.
 
 **Preconditioner.** One eigendecomposition :math:`C = \tilde X^\top\tilde X/m =
-V\,\mathrm{diag}(e)\,V^\top` of the centred Gram matrix. With the per-example
+V\,\mathrm{diag}(e)\,V^\top` of the centred Gram matrix (for more than 1500 features
+a randomized Nyström approximation of rank 256, see :class:`_Preconditioner`). With the per-example
 curvature replaced by its column mean :math:`\bar d_{kg}` and the bias decoupled by
 centring (:math:`b' = b + \bar x^\top w`), the Hessian of column g is about
 :math:`\bar d_{kg} C + \lambda_g/m\,I` (weights) and :math:`\bar d_{kg}` (bias), whose
@@ -101,28 +102,60 @@ class LineSearchState(NamedTuple):
     halvings: Array
 
 
+EXACT_MAX_N = 1500  # above this many features the preconditioner is a rank-NYSTROM_RANK one
+NYSTROM_RANK = 256
+
+
 class _Preconditioner:
-    """(d̄ C + λ/m I)⁻¹ for the weights and 1/d̄ for the bias, in centred coordinates."""
+    r"""(d̄ C + λ/m I)⁻¹ for the weights and 1/d̄ for the bias, in centred coordinates,
+    with C = V diag(e) Vᵀ exact (n ≤ ``EXACT_MAX_N``) or a randomized Nyström
+    approximation of rank k = ``NYSTROM_RANK``: V (n, k) and e from one sketch, and on
+    the rest of the space the smallest of the k, e_k (Frangella, Tropp, Udell 2023):
+
+    .. math::
+
+        P^{-1}u = V\,\frac{V^\top u}{\bar d e + \lambda/m}
+                + \frac{u - VV^\top u}{\bar d e_k + \lambda/m}.
+
+    The exact eigh costs O(n³) (0.35 s in float32 at n = 2000, a third of the whole
+    path there) and each application two n × n × G GEMMs; the sketch three m × n × k
+    GEMMs and each application two n × k × G. Measured at 2000 × 2000, 64 λ: 0.99 →
+    0.45 s on iid features, 0.92 → 0.62 s on AR(1) features (ρ = 0.9); at 4000 × 1000 a
+    wash (0.37 against 0.45 s, 0.42 against 0.40 s), hence the threshold."""
 
     def __init__(self, X: Array, dtype: jnp.dtype) -> None:
-        m = X.shape[0]
+        m, n = X.shape
         x_mean = _ridge.column_mean(X)
         # Built in the CG's precision: a preconditioner changes how fast CG converges,
         # never what it converges to. Centred before the cast (no cancellation).
         Xc = (X - x_mean).astype(dtype)
-        gram = jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))) / m  # X̃ᵀX̃/m
-        evals, evecs = jnp.linalg.eigh(gram)
         self.x_mean = x_mean.astype(dtype)
-        self.evals, self.evecs = jnp.maximum(evals, 0.0), evecs
+        if n <= EXACT_MAX_N:
+            gram = jax.lax.dot_general(Xc, Xc, (((0,), (0,)), ((), ()))) / m  # X̃ᵀX̃/m
+            evals, self.evecs = jnp.linalg.eigh(gram)
+            self.rest = None
+        else:  # the range of CΩ, then the Rayleigh–Ritz values of C on it
+            omega = jax.random.normal(jax.random.PRNGKey(0), (n, NYSTROM_RANK), dtype)
+            Q = jnp.linalg.qr(jax.lax.dot_general(Xc, Xc @ omega, (((0,), (0,)), ((), ()))))[0]
+            B = Xc @ Q
+            evals, ritz = jnp.linalg.eigh(jax.lax.dot_general(B, B, (((0,), (0,)), ((), ()))) / m)
+            self.evecs = Q @ ritz
+            self.rest = jnp.maximum(evals[0], 0.0)
+        self.evals = jnp.maximum(evals, 0.0)
 
     def __call__(self, r: Coef, dbar: Array, reg: Array, shift_invariant: bool) -> Coef:
         rw, rb = r[0], _glm.centre(r[1], shift_invariant)
         n = rw.shape[0]
         u = rw - self.x_mean[:, None, None] * rb  # Tᵀ r: to the centred coordinates
-        uv = (self.evecs.T @ u.reshape(n, -1)).reshape(u.shape)
+        flat = u.reshape(n, -1)
+        uv = self.evecs.T @ flat  # (k, K·G)
         tiny = jnp.finfo(rw.dtype).tiny
-        denom = jnp.maximum(dbar * self.evals[:, None, None] + reg, tiny)
-        sw = (self.evecs @ (uv / denom).reshape(n, -1)).reshape(rw.shape)
+        denom = jnp.maximum(dbar * self.evals[:, None, None] + reg, tiny).reshape(uv.shape)
+        sw = self.evecs @ (uv / denom)
+        if self.rest is not None:  # the complement of V, at e_k
+            rest = jnp.maximum(dbar * self.rest + reg, tiny).reshape(1, -1)
+            sw = sw + (flat - self.evecs @ uv) / rest
+        sw = sw.reshape(rw.shape)
         sb = rb / jnp.maximum(dbar, tiny) - jnp.einsum("n,nkg->kg", self.x_mean, sw)
         return sw, _glm.centre(sb, shift_invariant)
 

@@ -118,7 +118,8 @@ def column_mean(X: jax.Array) -> jax.Array:
 
 class Centred(NamedTuple):
     """X and Y with their means taken out of Y now and out of X where a route needs it:
-    X̃ = X − 1x̄ᵀ costs m·n writes and reads, and the tall Gram route does without it.
+    X̃ = X − 1x̄ᵀ costs m·n writes and reads, which the Gram routes save where the mean
+    is small (see :func:`_small_mean`).
 
     Attributes:
       X: (m, n) in the working dtype, *not* centred.
