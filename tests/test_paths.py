@@ -396,6 +396,18 @@ def test_block_widths_halve_only_where_compaction_pays():
     assert widths(300, 100, 64) == [64]  # m·n·G < 1e8: not worth the compile time
 
 
+def _residuals(X, labels, path, classes):
+    """(w (n, K), R = P − Y (m, K)) of every λ of a logistic or softmax path, in numpy."""
+    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
+    out = []
+    for w, b in zip(np.asarray(path.params["w"]), np.asarray(path.params["b"])):
+        w = w.reshape(X.shape[1], -1)
+        Z = X @ w + b.reshape(-1)
+        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
+        out.append((w, (P if classes == 2 else P / P.sum(1, keepdims=True)) - Y))
+    return out
+
+
 @pytest.mark.parametrize("classes", [2, 3])
 def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monkeypatch, classes):
     """With compaction forced on a small problem (the running columns gathered into
@@ -416,14 +428,7 @@ def test_gathering_the_running_lambdas_leaves_every_solution_converged(x64, monk
     assert _glm.widths(m, n, G) == [32, 16, 8]
     path = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
     assert bool(jnp.all(path.converged))
-    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
-    for g, lam in enumerate(lams):
-        w = np.asarray(path.params["w"][g]).reshape(n, -1)
-        b = np.asarray(path.params["b"][g]).reshape(-1)
-        Z = X @ w + b
-        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
-        P = P if classes == 2 else P / P.sum(1, keepdims=True)
-        R = P - Y
+    for lam, (w, R) in zip(lams, _residuals(X, labels, path, classes)):
         grad = np.concatenate([(X.T @ R / m + lam / m * w).ravel(), R.mean(0)])
         assert np.max(np.abs(grad)) <= 1e-9 + 1e-13
     # the same Newton iterations per λ as without compaction
@@ -451,14 +456,7 @@ def test_the_l1_engine_gathering_the_running_lambdas_still_meets_kkt(x64, monkey
     assert _glm.widths(m, n, G) == [32, 16, 8]
     path = fit(*args, l1_ratio=1.0, tol=1e-9)
     assert bool(jnp.all(path.converged))
-    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
-    for g, lam in enumerate(lams):
-        w = np.asarray(path.params["w"][g]).reshape(n, -1)
-        b = np.asarray(path.params["b"][g]).reshape(-1)
-        Z = X @ w + b
-        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
-        P = P if classes == 2 else P / P.sum(1, keepdims=True)
-        R = P - Y
+    for lam, (w, R) in zip(lams, _residuals(X, labels, path, classes)):
         gw, l1 = X.T @ R / m, lam / m
         kkt = np.where(w != 0, np.abs(gw + l1 * np.sign(w)), np.maximum(np.abs(gw) - l1, 0))
         assert max(kkt.max(), np.abs(R.mean(0)).max()) <= 1e-9 * (1 + 1e-6)
@@ -507,11 +505,6 @@ def test_newton_with_the_nystrom_preconditioner_meets_tol(x64, monkeypatch, clas
     y = labels.astype(float) if classes == 2 else labels
     path = fit(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), tol=1e-9)
     assert bool(jnp.all(path.converged))
-    Y = np.eye(classes)[labels] if classes > 2 else labels[:, None].astype(float)
-    for g, lam in enumerate(lams):
-        w = np.asarray(path.params["w"][g]).reshape(n, -1)
-        Z = X @ w + np.asarray(path.params["b"][g]).reshape(-1)
-        P = 1 / (1 + np.exp(-Z)) if classes == 2 else np.exp(Z - Z.max(1, keepdims=True))
-        R = (P if classes == 2 else P / P.sum(1, keepdims=True)) - Y
+    for lam, (w, R) in zip(lams, _residuals(X, labels, path, classes)):
         grad = np.concatenate([(X.T @ R / m + lam / m * w).ravel(), R.mean(0)])
         assert np.max(np.abs(grad)) <= 1e-9 + 1e-13

@@ -20,8 +20,8 @@ every column has, or after ``max_iter`` iterations.
 
 **Preconditioner.** One eigendecomposition :math:`C = \tilde X^\top\tilde X/m =
 V\,\mathrm{diag}(e)\,V^\top` of the centred Gram matrix (for more than 1500 features
-a randomized Nyström approximation of rank 256, see :class:`_Preconditioner`). With the per-example
-curvature replaced by its column mean :math:`\bar d_{kg}` and the bias decoupled by
+a randomized Nyström approximation of rank 256, see :class:`_Preconditioner`). With the
+per-example curvature replaced by its column mean :math:`\bar d_{kg}` and the bias decoupled by
 centring (:math:`b' = b + \bar x^\top w`), the Hessian of column g is about
 :math:`\bar d_{kg} C + \lambda_g/m\,I` (weights) and :math:`\bar d_{kg}` (bias), whose
 inverse costs two n×n×(K·G) GEMMs.

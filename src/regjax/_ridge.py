@@ -244,24 +244,27 @@ def _small_mean(c: Centred) -> tuple[jax.Array, jax.Array]:
 
 
 def _from_x(
-    c: Centred, as_is: Branch, formed: Callable[[jax.Array], tuple[jax.Array, ...]]
+    c: Centred,
+    as_is: Callable[[jax.Array], tuple[jax.Array, ...]],
+    formed: Callable[[jax.Array], tuple[jax.Array, ...]],
 ) -> tuple[jax.Array, ...]:
-    """``as_is()`` where the mean is small (:func:`_small_mean`), else ``formed(X̃)``."""
-    return _either(_small_mean(c)[0], as_is, lambda: formed(c.xc()))
+    """``as_is(offset)`` where the mean is small (:func:`_small_mean`), else
+    ``formed(X̃)``."""
+    small, offset = _small_mean(c)
+    return _either(small, lambda: as_is(offset), lambda: formed(c.xc()))
 
 
 def centred_gram(c: Centred, Y2: jax.Array) -> tuple[jax.Array, ...]:
     """X̃ᵀX̃ (n, n), X̃ᵀỸ (n, k) for Ỹ = ``Y2`` (m, k), and the offset their rounding error
     scales with beyond ‖X̃ᵀX̃‖ (see :func:`_small_mean`)."""
     X, mean = c.X, c.x_mean
-    offset = _small_mean(c)[1]
 
-    def as_is() -> tuple[jax.Array, ...]:
+    def as_is(offset: jax.Array) -> tuple[jax.Array, ...]:
         gram = _rows(X, X) - X.shape[0] * jnp.outer(mean, mean)
         return gram, _rows(Y2, X).T - jnp.outer(mean, jnp.sum(Y2, axis=0)), offset
 
     def formed(Xc: jax.Array) -> tuple[jax.Array, ...]:
-        return _rows(Xc, Xc), _rows(Y2, Xc).T, jnp.zeros_like(offset)
+        return _rows(Xc, Xc), _rows(Y2, Xc).T, jnp.zeros((), Xc.dtype)
 
     return _from_x(c, as_is, formed)
 
@@ -269,20 +272,19 @@ def centred_gram(c: Centred, Y2: jax.Array) -> tuple[jax.Array, ...]:
 def _wide_gram(c: Centred) -> tuple[jax.Array, ...]:
     """X̃X̃ᵀ (m, m) and its offset, as :func:`centred_gram`."""
     X, mean = c.X, c.x_mean
-    offset = _small_mean(c)[1]
 
-    def as_is() -> tuple[jax.Array, ...]:
+    def as_is(offset: jax.Array) -> tuple[jax.Array, ...]:
         # XXᵀ − (r1ᵀ + 1rᵀ), r = Xx̄ − ‖x̄‖²/2: written so, the product stays one GEMM
         # (XLA fused XXᵀ − a1ᵀ − 1aᵀ + ‖x̄‖² into one kernel that ran 5× slower)
         r = X @ mean - jnp.sum(mean * mean) / 2
         return X @ X.T - (r[:, None] + r[None, :]), offset
 
-    return _from_x(c, as_is, lambda Xc: (Xc @ Xc.T, jnp.zeros_like(offset)))
+    return _from_x(c, as_is, lambda Xc: (Xc @ Xc.T, jnp.zeros((), Xc.dtype)))
 
 
 def _times_xc(c: Centred, A: jax.Array) -> jax.Array:
     """AX̃ for A (p, m) (see :func:`_small_mean`)."""
-    as_is = lambda: (A @ c.X - jnp.outer(jnp.sum(A, axis=1), c.x_mean),)  # noqa: E731
+    as_is = lambda _: (A @ c.X - jnp.outer(jnp.sum(A, axis=1), c.x_mean),)  # noqa: E731
     return _from_x(c, as_is, lambda Xc: (A @ Xc,))[0]
 
 

@@ -312,12 +312,11 @@ def ridge_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike) -> dict[str, jax.Arr
     of the smaller side (see :mod:`regjax._ridge`): when m ≥ n + k the eigendecomposition
     of X̃ᵀX̃ where that is harmless (ε·κ(X̃)² ≤ 1e-12: forming X̃ᵀX̃ squares κ), else a
     Householder QR of :math:`[\tilde X\mid\tilde y]` then the SVD of the n × n R; when
-    n > m the same on the m × m side (X̃X̃ᵀ, or the QR of X̃ᵀ). About m·n² to 2·m·n² FLOPs for m ≫ n
-    (2·n·m² for n ≫ m), not the thin SVD's ~6·m·n², and as accurate as the SVD on
-    ill-conditioned X. Written
-    :math:`1/(s_j + \lambda/s_j)`, it neither overflows nor underflows for any
-    representable X. Results are in X's dtype; bfloat16 and float16 are computed in
-    float32 (integer X: the default float).
+    n > m the same on the m × m side (X̃X̃ᵀ, or the QR of X̃ᵀ). About m·n² to 2·m·n²
+    FLOPs for m ≫ n (2·n·m² for n ≫ m), not the thin SVD's ~6·m·n², and as accurate as
+    the SVD on ill-conditioned X. Written :math:`1/(s_j + \lambda/s_j)`, it neither
+    overflows nor underflows for any representable X. Results are in X's dtype; bfloat16
+    and float16 are computed in float32 (integer X: the default float).
 
     Args:
       X: inputs, shape (m, n).
