@@ -88,16 +88,44 @@ def _inputs(X: np.ndarray, y: np.ndarray, lams: np.ndarray) -> tuple[jax.Array, 
     return Xj, Xj.T.copy(), jnp.asarray(y)[:, None, None], jnp.asarray(lams) / X.shape[0]
 
 
-def shapes_of(quick: bool) -> list[tuple[int, int, int]]:
-    """(m, n, G) of each benchmarked shape."""
+class Shape(NamedTuple):
+    """A benchmarked problem: m × n features, G λ, and the correlation ρ of neighbouring
+    features (0: iid; else AR(1), each column ρ times the one before plus noise)."""
+
+    m: int
+    n: int
+    G: int
+    rho: float = 0.0
+
+    @property
+    def label(self) -> str:
+        corr = f", AR(1) ρ = {self.rho:g}" if self.rho else ""
+        return f"{self.m} × {self.n}, {self.G}{corr}"
+
+
+def shapes_of(quick: bool) -> list[Shape]:
+    """Each benchmarked shape: issue 11's four (iid features), and its first again with
+    correlated ones (real features are rarely independent, and L-BFGS and CG both feel
+    the conditioning)."""
     if quick:
-        return [(2000, 40, 16), (600, 400, 16)]
-    return [(20000, 200, 64), (8000, 120, 64), (100000, 50, 64), (2000, 2000, 64)]
+        return [Shape(2000, 40, 16), Shape(600, 400, 16)]
+    return [
+        Shape(20000, 200, 64),
+        Shape(8000, 120, 64),
+        Shape(100000, 50, 64),
+        Shape(2000, 2000, 64),
+        Shape(20000, 200, 64, 0.9),
+    ]
 
 
-def make_data(m: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_data(shape: Shape, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Standard normal features (AR(1) across columns where ``shape.rho`` > 0, each of
+    unit variance) and labels drawn from a logistic model with weights of norm ≈ 3."""
+    m, n, rho = shape.m, shape.n, shape.rho
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(m, n))
+    for j in range(1, n) if rho else ():
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * X[:, j]
     w = 3.0 * rng.normal(size=n) / np.sqrt(n)
     y = (rng.random(m) < 1 / (1 + np.exp(-(X @ w + 0.5)))).astype(np.float64)
     return X, y
@@ -246,7 +274,7 @@ def breakdown(X: np.ndarray, y: np.ndarray, lams: np.ndarray, tol: float) -> dic
 PIECES = ("preconditioner", "gradient", "cg", "forward", "line search")
 
 
-def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
+def table(rows: list[tuple[Shape, dict[str, Any]]]) -> str:
     """The breakdown of each shape as one markdown table."""
     lines = [
         "| shape (m × n, G) | Newton its (active λ per it) | CG its (per Newton it) "
@@ -255,7 +283,7 @@ def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
         "| of which Hv | of which M⁻¹r | X·s | line search | sum of pieces | fused engine |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for m, n, G, r in rows:
+    for shape, r in rows:
         t, c = r["times"], r["counts"]
         total = sum(t.values())
 
@@ -263,7 +291,7 @@ def table(rows: list[tuple[int, int, int, dict[str, Any]]]) -> str:
             return f"{s:.3f} ({100 * s / total:.0f}%)"
 
         lines.append(
-            f"| {m} × {n}, {G} | {c.newton} ({', '.join(map(str, r['active']))}) "
+            f"| {shape.label} | {c.newton} ({', '.join(map(str, r['active']))}) "
             f"| {c.cg} ({', '.join(map(str, r['cg_per_newton']))}) "
             f"| {c.passes64} + {c.passes32} | "
             + " | ".join(cell(t.get(k, 0.0)) for k in PIECES[:3])
@@ -281,12 +309,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small shapes, seconds")
     args = parser.parse_args()
     rows = []
-    for m, n, G in shapes_of(args.quick):
-        X, y = make_data(m, n)
-        lams = np.asarray(rj.lambda_grid(X, y, model="logistic", num=G, min_ratio=1e-4))
+    for shape in shapes_of(args.quick):
+        X, y = make_data(shape)
+        lams = np.asarray(rj.lambda_grid(X, y, model="logistic", num=shape.G, min_ratio=1e-4))
         r = breakdown(X, y, lams, 1e-8)
-        print(f"m={m} n={n} G={G}: max|ΔW| driven vs engine {r['max_dw']:.1e}", flush=True)
-        rows.append((m, n, G, r))
+        print(f"{shape.label}: max|ΔW| driven vs engine {r['max_dw']:.1e}", flush=True)
+        rows.append((shape, r))
     print(table(rows))
 
 

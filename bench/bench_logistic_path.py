@@ -20,11 +20,14 @@ eighth of the grid first and on all of it only when that fits the budget. Compil
 reported apart from the timed (warm) runs. Each shape's physical limit is that of
 regjax's own work: its GEMM FLOPs (2·m·n·G per pass over X times its passes, counted by
 ``bench/_profile_logistic.py``) at the measured GEMM rate, and the bytes of X it reads at
-the measured bandwidth. The same script writes the profile of where regjax's time goes.
+the measured bandwidth; the best peer's time over that limit is how far ahead of it this
+engine could be at best. Issue 11's four shapes have iid features; the first is run
+again with AR(1)-correlated ones. The same script writes the profile of where regjax's
+time goes.
 scikit-learn's lbfgs stops short of 1e-8 at some λ whatever its ``tol``; it is listed but
 never counted as the best peer.
 
-    python bench/bench_logistic_path.py            # issue 11's four shapes, 7 min when quiet
+    python bench/bench_logistic_path.py            # issue 11's four shapes + AR(1), 9 min
     python bench/bench_logistic_path.py --quick    # small shapes, < 1 min
 """
 
@@ -46,6 +49,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 from _benchcommon import gemm_rate, limits_line, machine_line, record  # noqa: E402
 from _profile_logistic import (  # noqa: E402
+    Shape,
     breakdown,
     make_data,
     regjax_bytes,
@@ -207,8 +211,8 @@ def jaxopt_vmap(Xj, yj, lams, budget: float, quick: bool):
     return (*timed(list(range(G))), False)
 
 
-def bench_shape(m: int, n: int, G: int, budget: float, repeats: int, quick: bool):
-    X, y = make_data(m, n)
+def bench_shape(shape: Shape, budget: float, repeats: int, quick: bool):
+    (m, n, G), (X, y) = shape[:3], make_data(shape)
     lams = np.asarray(rj.lambda_grid(X, y, model="logistic", num=G, min_ratio=1e-4))
     Xj, yj, lj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
     rows: list[dict] = []
@@ -219,9 +223,8 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int, quick: bool
         gmax = max(grad_max(X, y, lams[g], *sols[g]) for g in sols)
         rows.append(dict(method=name, seconds=seconds, compile=compile_s, diff=diff,
                          gmax=gmax, extrapolated=extrapolated, note=note))  # fmt: skip
-        star = "*" if extrapolated else ""
-        print(f"  {name:<44} {seconds:8.3f}s{star}  max|Δw| {diff:.1e}  max|∇J| {gmax:.1e}",
-              flush=True)  # fmt: skip
+        print(f"  {name:<44} {seconds:8.3f}s{mark(rows[-1])}  max|Δw| {diff:.1e}  "
+              f"max|∇J| {gmax:.1e}", flush=True)  # fmt: skip
 
     # regjax first, on a machine no other method has touched yet (scikit-learn's BLAS and
     # OpenMP threads were seen to slow the XLA runs that came right after them by 10-30%).
@@ -267,20 +270,25 @@ def bench_shape(m: int, n: int, G: int, budget: float, repeats: int, quick: bool
     return rows, c, profile, lams
 
 
-def shape_table(rows: list[dict], m: int, n: int, G: int, lams: np.ndarray) -> str:
+def mark(row: dict) -> str:
+    """``*`` after a time that was extrapolated from part of the path."""
+    return "*" if row["extrapolated"] else ""
+
+
+def shape_table(rows: list[dict], shape: Shape, lams: np.ndarray) -> str:
     ours = rows[0]["seconds"]
+    features = f"AR(1) features, ρ = {shape.rho:g}" if shape.rho else "iid features"
     lines = [
-        f"**m={m}, n={n}, G={G} λ from λ_max = {lams[0]:.4g} down to {lams[-1]:.4g}, "
-        f"float64, tol {TOL:g}**",
+        f"**m={shape.m}, n={shape.n}, G={shape.G} λ from λ_max = {lams[0]:.4g} down to "
+        f"{lams[-1]:.4g}, {features}, float64, tol {TOL:g}**",
         "",
         "| method | time (s) | × regjax | compile (s) | max abs coef diff vs regjax "
         "| max over λ of max abs grad |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        star = "*" if r["extrapolated"] else ""
         lines.append(
-            f"| {r['method']} | {r['seconds']:.3f}{star} | {r['seconds'] / ours:.1f} | "
+            f"| {r['method']} | {r['seconds']:.3f}{mark(r)} | {r['seconds'] / ours:.1f} | "
             f"{r['compile']:.2f} | {r['diff']:.1e} | {r['gmax']:.1e} |"
         )
     lines += [""] + [f"{r['method']}: {r['note']}." for r in rows if r["note"]]
@@ -298,27 +306,34 @@ def limit(m: int, n: int, G: int, c, seconds: float, rate_ratio: float) -> tuple
 
 
 def summary(results: list[tuple]) -> tuple[str, list[str]]:
+    """One row per shape: the best peer (and the best scikit-learn loop, issue 11's
+    baseline) against regjax, and against regjax's physical limit: how far ahead this
+    engine could be of that peer if its every pass ran at the machine's GEMM rate."""
     lines = [
         "| shape (m × n, G) | best peer at max abs grad ≤ 1e-8 | its time (s) | regjax (s) "
-        "| peer ÷ regjax | regjax passes over X (f64 + f32) | physical limit (s) "
+        "| peer ÷ regjax | peer ÷ regjax's limit | best warm scikit-learn loop (s) "
+        "| scikit-learn ÷ regjax | regjax passes over X (f64 + f32) | physical limit (s) "
         "| regjax ÷ limit |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     limit_lines = []
-    for m, n, G, rows, c, (line, bound) in results:
+    for shape, rows, c, (line, bound) in results:
         ours = rows[0]["seconds"]
         ok = [r for r in rows[1:] if r["gmax"] <= TOL] or rows[1:]  # none: the fastest
         best = min(ok, key=lambda r: r["seconds"])
-        limit_lines.append(f"{m} × {n}: {line}.")
+        sk = [r for r in ok if r["method"].startswith("scikit-learn")] or ok
+        best_sk = min(sk, key=lambda r: r["seconds"])
+        limit_lines.append(f"{shape.label}: {line}.")
         limit_lines += [
-            f"{m} × {n}: {r['method']} took {r['seconds']:.3f} s but stopped at max abs grad "
-            f"{r['gmax']:.1e}, short of {TOL:g}."
+            f"{shape.label}: {r['method']} took {r['seconds']:.3f} s but stopped at max abs "
+            f"grad {r['gmax']:.1e}, short of {TOL:g}."
             for r in rows[1:] if r["gmax"] > TOL and r["seconds"] < best["seconds"]
         ]  # fmt: skip
-        star = "*" if best["extrapolated"] else ""
         lines.append(
-            f"| {m} × {n}, {G} | {best['method']} | {best['seconds']:.3f}{star} | {ours:.3f} "
-            f"| {best['seconds'] / ours:.1f} | {c.passes64} + {c.passes32} | {bound:.3f} "
+            f"| {shape.label} | {best['method']} | {best['seconds']:.3f}{mark(best)} "
+            f"| {ours:.3f} | {best['seconds'] / ours:.1f} | {best['seconds'] / bound:.1f} "
+            f"| {best_sk['seconds']:.3f}{mark(best_sk)} ({best_sk['method'].split(', ')[-1]}) "
+            f"| {best_sk['seconds'] / ours:.1f} | {c.passes64} + {c.passes32} | {bound:.3f} "
             f"| {ours / bound:.1f} |"
         )
     return "\n".join(lines), limit_lines
@@ -335,12 +350,12 @@ def main() -> None:
     header = machine_line(args.quick)
     print(header)
     sections, results, profiles = [header], [], []
-    for m, n, G in shapes_of(args.quick):
-        print(f"m={m} n={n} G={G}", flush=True)
-        rows, c, profile, lams = bench_shape(m, n, G, args.budget, args.repeats, args.quick)
-        sections.append(shape_table(rows, m, n, G, lams))
-        results.append((m, n, G, rows, c, profile["limit"]))
-        profiles.append((m, n, G, profile))
+    for shape in shapes_of(args.quick):
+        print(shape.label, flush=True)
+        rows, c, profile, lams = bench_shape(shape, args.budget, args.repeats, args.quick)
+        sections.append(shape_table(rows, shape, lams))
+        results.append((shape, rows, c, profile["limit"]))
+        profiles.append((shape, profile))
     text, limit_lines = summary(results)
     sections.insert(1, text)
     limit_lines.append(

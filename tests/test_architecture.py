@@ -28,6 +28,7 @@ LAYERS = [
         "_cg",
         "_newton",
         "_proximal",
+        "_screening",
         "_implicit",
         "_sharding",
     },

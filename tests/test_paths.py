@@ -464,6 +464,91 @@ def test_the_l1_engine_gathering_the_running_lambdas_still_meets_kkt(x64, monkey
     np.testing.assert_array_equal(path.iterations, plain.iterations)
 
 
+def test_a_working_set_grows_until_no_feature_outside_it_violates_kkt(x64, monkeypatch):
+    """The screened engine on one block: x₂ = v is uncorrelated with y = u at w = 0, so
+    the screening rule leaves it out, but once x₁ = u + v is in, x₂ is needed (the lasso
+    takes it for λρ/m < 1/3 with unit variances). Only the KKT check over every feature
+    brings it in; the solutions are scikit-learn's, zeros included."""
+    from regjax import _glm, _screening
+
+    monkeypatch.setattr(_screening, "_CHUNKS", 1)
+    rng = np.random.default_rng(5)
+    m = 2000
+    u, v, e = rng.normal(size=(3, m))
+    X = np.stack([u + v, v, e], axis=1)
+    y = u + 0.1 * rng.normal(size=m)
+    lams = m * np.array([0.9, 0.5, 0.2])
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    assert abs(Xc[:, 1] @ yc / m) < 0.2 / 4  # far below the smallest λρ/m: screened out
+    out = _screening.screened(
+        _glm.squared, jnp.asarray(X), jnp.asarray(y)[:, None, None], jnp.asarray(lams),
+        jnp.asarray(1.0), tol=jnp.asarray(1e-12), max_iter=jnp.asarray(100_000),
+    )  # fmt: skip
+    assert bool(out.converged.all())
+    for g, lam in enumerate(lams):
+        w = np.asarray(out.W[:, 0, g])
+        lasso = Lasso(alpha=lam / m, tol=1e-14, max_iter=1_000_000).fit(X, y)
+        np.testing.assert_allclose(w, lasso.coef_, atol=1e-8)
+        np.testing.assert_array_equal(w == 0, lasso.coef_ == 0)
+        assert _kkt(X, y, w, float(out.b[0, g]), lam) <= 1e-12 * (1 + 1e-6)
+    assert out.W[1, 0, 2] < 0  # x₂ came in, against v
+
+
+@pytest.mark.parametrize("model", ["logistic", "softmax", "linear"])
+def test_the_screened_l1_path_meets_kkt_with_the_zeros_of_the_whole_one(x64, monkeypatch, model):
+    """Screening forced on a small problem (8 blocks of 5 λ for a grid of 37 given in no
+    order, working sets of n down to n/8 columns): every λ meets KKT ≤ tol over all
+    features, recomputed in numpy, with the zeros of the unscreened engine; the linear
+    model in the data space (m < n), where screening applies to it."""
+    from regjax import _glm, _screening
+
+    rng = np.random.default_rng(6)
+    m, n, G = (60, 120, 37) if model == "linear" else (300, 80, 37)
+    X = rng.normal(size=(m, n))
+    classes = 3 if model == "softmax" else 2
+    labels = rng.integers(0, classes, size=m)
+    y = {"logistic": labels.astype(float), "softmax": labels,
+         "linear": X[:, :5] @ rng.normal(size=5) + rng.normal(size=m)}[model]  # fmt: skip
+    top = np.max(np.abs(X.T @ (y - y.mean()))) if model != "softmax" else m * 0.5
+    lams = rng.permutation(top * np.logspace(0, -2, G))
+    fit = getattr(paths, model)
+    args = (jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams))
+    plain = fit(*args, l1_ratio=1.0, tol=1e-10)
+    traced = []
+    monkeypatch.setattr(_glm, "_MIN_WORK", 0)
+    monkeypatch.setattr(_screening, "_MIN_SCREEN_N", 0)
+    screened = _screening.screened
+    monkeypatch.setattr(
+        _screening, "screened", lambda *a, **k: traced.append(1) or screened(*a, **k)
+    )
+    jax.clear_caches()  # else the engine compiled for ``plain`` is reused, unscreened
+    path = fit(*args, l1_ratio=1.0, tol=1e-10)
+    assert traced  # the screened engine ran
+    assert bool(jnp.all(path.converged))
+    if model == "linear":
+        for g, lam in enumerate(lams):
+            w, b = np.asarray(path.params["w"][g]), float(path.params["b"][g])
+            assert _kkt(X, y, w, b, lam) <= 1e-10 * (1 + 1e-6)
+    else:
+        for lam, (w, R) in zip(lams, _residuals(X, labels, path, classes)):
+            gw, l1 = X.T @ R / m, lam / m
+            kkt = np.where(w != 0, np.abs(gw + l1 * np.sign(w)), np.maximum(np.abs(gw) - l1, 0))
+            assert max(kkt.max(), np.abs(R.mean(0)).max()) <= 1e-10 * (1 + 1e-6)
+    np.testing.assert_array_equal(path.params["w"] == 0, plain.params["w"] == 0)
+    assert np.any(np.asarray(path.params["w"]) == 0) and np.any(np.asarray(path.params["w"]))
+
+
+def test_screening_is_for_large_data_space_paths_only():
+    from regjax import _glm, _screening
+
+    assert _screening.screens(_glm.binary, 10000, 1000, 100)
+    assert _screening.screens(_glm.squared, 1000, 10000, 100)  # m < n: the data space
+    assert not _screening.screens(_glm.squared, 10000, 1000, 100)  # the Gram space
+    assert not _screening.screens(_glm.binary, 5000, 200, 50)  # m·n·G < 1e8
+    assert not _screening.screens(_glm.binary, 100000, 40, 100)  # too few features
+    assert not _screening.screens(_glm.binary, 100000, 1000, 8)  # one λ per block
+
+
 def test_the_nystrom_preconditioner_is_the_exact_inverse_where_its_rank_covers_c(x64, monkeypatch):
     """Above EXACT_MAX_N features the Newton preconditioner is a rank-k Nyström one; where
     k exceeds rank(X̃) the sketch holds C's whole range, and P⁻¹ is (d̄C + λ/m)⁻¹ itself

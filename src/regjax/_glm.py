@@ -167,12 +167,18 @@ _MIN_WIDTH = 8  # the narrowest block the columns still running are gathered int
 _MIN_WORK = 1e8  # rows·n·G below which compaction's compile time is not worth it
 
 
+def large(rows: int, n: int, G: int) -> bool:
+    """Whether a problem of rows·n·G is large enough (≥ 1e8) for an engine's extra
+    compiled branches to pay for their compile time."""
+    return rows * n * G >= _MIN_WORK
+
+
 def widths(rows: int, n: int, G: int) -> list[int]:
     """The block widths an engine's iteration may run at: G, ⌈G/2⌉, ⌈G/4⌉, … ≥ 8; only G
     where the block is wider than the data (G > n) or the problem is small (see
     :func:`compacted`). ``rows`` is what each GEMM runs over: m, or n in the Gram space."""
     out = [G]
-    if G > n or rows * n * G < _MIN_WORK:
+    if G > n or not large(rows, n, G):
         return out
     while (out[-1] + 1) // 2 >= _MIN_WIDTH:
         out.append((out[-1] + 1) // 2)

@@ -38,7 +38,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from regjax import _glm, _newton, _proximal
+from regjax import _glm, _newton, _proximal, _screening
 from regjax._cg import cg
 from regjax._glm import Coef, Family
 
@@ -125,7 +125,10 @@ def _engines(
     no finite minimizer)."""
     family = getattr(_glm, family_name)
     if proximal:
-        prox = _proximal.fista(family, X, Y, lams, l1_ratio, tol=tol, max_iter=max_iter, init=init)
+        (m, n), G = X.shape, lams.shape[0]
+        screen = init is None and _screening.screens(family, m, n, G)
+        engine = _screening.screened if screen else functools.partial(_proximal.fista, init=init)
+        prox = engine(family, X, Y, lams, l1_ratio, tol=tol, max_iter=max_iter)
         W, b, Z, its, gmax, ok = prox
     else:
         newton = _newton.newton_cg(
