@@ -539,6 +539,7 @@ def test_the_screened_l1_path_meets_kkt_with_the_zeros_of_the_whole_one(x64, mon
 
 
 def test_screening_is_for_large_data_space_paths_only():
+    """Working sets where they paid in the benchmarks, and not in the lasso's Gram space."""
     from regjax import _glm, _screening
 
     assert _screening.screens(_glm.binary, 10000, 1000, 100)
