@@ -21,7 +21,8 @@ reported apart from the timed (warm) runs. Each shape's physical limit is that o
 regjax's own work: its GEMM FLOPs (2·m·n·G per pass over X times its passes, counted by
 ``bench/_profile_logistic.py``) at the measured GEMM rate, and the bytes of X it reads at
 the measured bandwidth; the best peer's time over that limit is how far ahead of it this
-engine could be at best. Issue 11's four shapes have iid features; the first is run
+engine could be at best (counting full-width passes: more where the engine gathers the
+running λ into narrower blocks). Issue 11's four shapes have iid features; the first is run
 again with AR(1)-correlated ones. The same script writes the profile of where regjax's
 time goes.
 scikit-learn's lbfgs stops short of 1e-8 at some λ whatever its ``tol``; it is listed but
@@ -308,7 +309,8 @@ def limit(m: int, n: int, G: int, c, seconds: float, rate_ratio: float) -> tuple
 def summary(results: list[tuple]) -> tuple[str, list[str]]:
     """One row per shape: the best peer (and the best scikit-learn loop, issue 11's
     baseline) against regjax, and against regjax's physical limit: how far ahead this
-    engine could be of that peer if its every pass ran at the machine's GEMM rate."""
+    engine could be of that peer if its every pass ran at the machine's GEMM rate (the
+    limit counts full-width passes, so where the engine compacts it is a floor)."""
     lines = [
         "| shape (m × n, G) | best peer at max abs grad ≤ 1e-8 | its time (s) | regjax (s) "
         "| peer ÷ regjax | peer ÷ regjax's limit | best warm scikit-learn loop (s) "
