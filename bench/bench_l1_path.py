@@ -152,7 +152,7 @@ def logistic_work(lams: np.ndarray, W: np.ndarray, its: np.ndarray, m: int) -> t
     G, n = W.shape
     if not _screening.screens(_glm.binary, m, n, G):
         return 6.0 * m * n * float(its.sum()), 24.0 * m * n * float(its.max())
-    size, order = -(-G // _screening._CHUNKS), np.argsort(-lams)
+    size, order = _screening.block_size(G), np.argsort(-lams)
     flops = bytes_ = 0.0
     for b in (order[i : i + size] for i in range(0, G, size)):
         cols = np.count_nonzero(np.any(W[b] != 0, axis=0))

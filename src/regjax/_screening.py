@@ -36,6 +36,11 @@ def screens(family: Family, m: int, n: int, G: int) -> bool:
     return not gram and n >= _MIN_SCREEN_N and G >= 2 * _CHUNKS and _glm.large(m, n, G)
 
 
+def block_size(G: int) -> int:
+    """λ per block: the sorted grid, padded with its last λ, fills ``_CHUNKS`` blocks."""
+    return -(-G // _CHUNKS)
+
+
 class _Block(NamedTuple):
     """A block of λ being solved on a working set S of features."""
 
@@ -99,7 +104,7 @@ def screened(
       principled meta-algorithm for scaling sparse optimization", ICML 2015.
     """
     (n, K), G = (X.shape[1], Y.shape[1]), lams.shape[0]
-    size = -(-G // _CHUNKS)
+    size = block_size(G)
     order = jnp.argsort(-lams)
     grid = lams[order]
     grid = jnp.concatenate([grid, jnp.broadcast_to(grid[-1:], (size * _CHUNKS - G,))])
@@ -132,8 +137,9 @@ class _Blocks:
         self.family, self.X, self.Y, self.grid = family, X, Y, grid
         self.l1_ratio, self.tol, self.max_iter, self.size = l1_ratio, tol, max_iter, size
         self.ops = DataOps(X, X.T, Y.shape[1], X.dtype)
-        n = X.shape[1]
-        self.caps = [math.ceil(n * 2 ** (-k / 2)) for k in range(_CAPACITIES)]  # descending
+        caps = [math.ceil(X.shape[1] * 2 ** (-k / 2)) for k in range(_CAPACITIES)]
+        self.runs = [self.restricted(cap) for cap in caps]
+        self.fits = jnp.asarray(caps)  # descending: the last one ≥ |S| is the narrowest
 
     def gradient(self, W: Array, b: Array) -> Array:
         """∇_W f over every feature, (n, K, g)."""
@@ -160,11 +166,10 @@ class _Blocks:
             jax.lax.dynamic_slice_in_dim(a, jnp.maximum(start - 1, 0), 1, axis=-1) for a in path[:2]
         )
         wants = jnp.abs(self.gradient(W_prev, b_prev)) > jnp.min(l1)
-        runs, fits = [self.restricted(cap) for cap in self.caps], jnp.asarray(self.caps)
 
         def round_(blk: _Block) -> _Block:
-            which = jnp.sum(fits >= jnp.sum(blk.S)) - 1  # the narrowest capacity that fits
-            W, b, its, kkt = jax.lax.switch(which, runs, blk.S, blk.W, blk.b, lams)
+            which = jnp.sum(self.fits >= jnp.sum(blk.S)) - 1
+            W, b, its, kkt = jax.lax.switch(which, self.runs, blk.S, blk.W, blk.b, lams)
             g = jnp.abs(self.gradient(W, b))
             out = ~blk.S[:, None, None] & (g > l1)  # (n, K, size): wants in, is not in S
             off = jnp.max(jnp.where(blk.S[:, None, None], 0, jnp.maximum(g - l1, 0)), axis=(0, 1))
