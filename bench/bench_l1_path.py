@@ -17,7 +17,9 @@ physical limit: its GEMM FLOPs (lasso: the Gram matrix 2·m·n² and 2·n²·G p
 iteration; logistic: 6·m·n per λ and iteration, n the working set's width where the
 path is screened) at the measured float64 GEMM rate, and the bytes of X read (once for
 the lasso, 3 times per iteration for the logistic, see ``logistic_work``) at the
-measured bandwidth. ``bench_l1_path`` in RESULTS.md.
+measured bandwidth. The lasso's table also times regjax on inputs already on the device,
+and the Gram matrix alone in XLA and in numpy (``gram_line``): the floor of any
+Gram-space path. ``bench_l1_path`` in RESULTS.md.
 
     python bench/bench_l1_path.py            # lasso 10000×1000, 100 λ; logistic 5000×200,
                                              # 50 λ, and 10000×1000, 100 λ
@@ -37,12 +39,12 @@ jax.config.update("jax_enable_x64", True)
 import celer  # noqa: E402
 import numpy as np  # noqa: E402
 import skglm  # noqa: E402
-from _benchcommon import limits_line, machine_line, record  # noqa: E402
+from _benchcommon import best_of, gemm_rate, limits_line, machine_line, record  # noqa: E402
 from glum import GeneralizedLinearRegressor  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression, lasso_path  # noqa: E402
 
-from regjax import _glm, _screening, paths  # noqa: E402
+from regjax import _glm, _ridge, _screening, paths  # noqa: E402
 
 TOL = 1e-8
 
@@ -120,10 +122,38 @@ def bench_lasso(m: int, n: int, G: int, repeats: int) -> str:
         "| method | seconds | max KKT residual | max abs coef diff to regjax | same zeros |",
         "|---|---:|---:|---:|---:|",
         row(f"regjax paths.linear (tol={TOL:g})", ours_s, W, W, ours_res),
+        row("regjax paths.linear, X and y already jax.Arrays", on_device(X, y, lams, repeats),
+            W, W, ours_res),
         *lines,
         "",
         limits_line(flops, 8.0 * m * n, ours_s),
+        "",
+        gram_line(X, flops),
     ])  # fmt: skip
+
+
+def on_device(X: np.ndarray, y: np.ndarray, lams: np.ndarray, repeats: int) -> float:
+    """``paths.linear``'s time without the copy of numpy's X into a jax.Array."""
+    Xj, yj, lj = jax.device_put((X, y, lams))
+    return timed(lambda: paths.linear(Xj, yj, lj, tol=TOL), repeats)[0]
+
+
+def gram_line(X: np.ndarray, flops: float) -> str:
+    """The lasso's floor: the Gram matrix X̃ᵀX̃ alone, formed as regjax's engine forms it
+    (``regjax._ridge.centred_gram``, one XLA GEMM) and as numpy forms XᵀX (BLAS syrk, half
+    the FLOPs, what ``lasso_path`` uses), and regjax's limit if XLA had a syrk."""
+    (m, n), Xj = X.shape, jax.device_put(X)
+    y2 = jax.numpy.zeros((m, 1), X.dtype)
+    gram = jax.jit(lambda X: _ridge.centred_gram(_ridge.Centred(X, _ridge.column_mean(X), y2,
+                                                                0.0), y2)[0])  # fmt: skip
+    xla = best_of(lambda: jax.block_until_ready(gram(Xj)), repeat=5)
+    blas = best_of(lambda: X.T @ X, repeat=5)
+    syrk = (flops - m * n * n) / gemm_rate()
+    return (
+        f"the Gram matrix alone: {xla:.3f} s in XLA (2·m·n² FLOPs: XLA:CPU has no "
+        f"symmetric rank-k update), {blas:.3f} s for numpy's X.T @ X (BLAS syrk, m·n² "
+        f"FLOPs, as in lasso_path); with a syrk, regjax's limit would be {syrk:.3g} s"
+    )
 
 
 def warm_loop(est, X: np.ndarray, y: np.ndarray, strengths: np.ndarray, name: str,
