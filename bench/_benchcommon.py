@@ -35,15 +35,41 @@ def machine_line(quick: bool = False) -> str:
 
 def record(name: str, title: str, text: str) -> None:
     """Write ``text`` into RESULTS.md between ``name``'s markers (a rerun replaces it);
-    a new section gets the heading ``title``."""
+    a new section gets the heading ``title``. On an accelerator the markers and the
+    heading carry its platform (``bench_l1_path-gpu``, "L1 paths (GPU)"), so a run on a
+    device machine adds its tables beside the CPU ones instead of replacing them."""
+    platform = jax.devices()[0].platform
+    if platform != "cpu":
+        name, title = f"{name}-{platform}", f"{title} ({platform.upper()})"
+    _write_section(RESULTS, name, title, text)
+
+
+def _write_section(path: Path, name: str, title: str, text: str) -> None:
+    """``text`` between ``name``'s markers in ``path``, replacing what was there, or in a
+    new section headed ``title`` at the end."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{text}\n{end}"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
     if start in old and end in old:
         new = old[: old.index(start)] + block + old[old.index(end) + len(end) :]
     else:
         new = f"{old.rstrip()}\n\n## {title}\n\n{block}\n"
-    RESULTS.write_text(new)
+    path.write_text(new)
+
+
+def merge(source: Path, path: Path = RESULTS) -> list[str]:
+    """Copy the accelerator sections (markers ``NAME-gpu`` or ``NAME-tpu``) of
+    ``source``, a RESULTS.md written on a device machine by ``bench/device.sh``, into
+    ``path``, each under the heading it had there; the names of the sections copied."""
+    text, names = source.read_text(), []
+    pattern = r"<!-- ([\w-]+-(?:gpu|tpu)):start -->\n(.*?)\n<!-- \1:end -->"
+    for match in re.finditer(pattern, text, re.S):
+        name, body = match.groups()
+        heading = text.rfind("\n## ", 0, match.start()) + 4
+        title = text[heading : text.index("\n", heading)] if heading >= 4 else name
+        _write_section(path, name, title, body)
+        names.append(name)
+    return names
 
 
 def best_of(fn, repeat: int = 3, pause: float = 0.0) -> float:
@@ -99,3 +125,11 @@ def limits_line(flops: float, bytes_read: float, seconds: float) -> str:
         f"measured read bandwidth {bw / 1e9:.3g} GB/s = {bytes_read / bw:.3g} s; regjax "
         f"{seconds:.3g} s is {seconds / bound:.3g}× the larger bound"
     )
+
+
+if __name__ == "__main__":  # python bench/_benchcommon.py merge RESULTS.md-from-a-device
+    import sys
+
+    if sys.argv[1:2] != ["merge"] or len(sys.argv) != 3:
+        sys.exit("usage: python bench/_benchcommon.py merge PATH")
+    print("merged:", ", ".join(merge(Path(sys.argv[2]))) or "no accelerator section")

@@ -24,6 +24,7 @@ Gram-space path. ``bench_l1_path`` in RESULTS.md.
     python bench/bench_l1_path.py            # lasso 10000×1000, 100 λ; logistic 5000×200,
                                              # 50 λ, and 10000×1000, 100 λ
     python bench/bench_l1_path.py --quick    # small shapes, seconds
+    python bench/bench_l1_path.py --jax-only # regjax alone (on a GPU: bench/device.sh)
 """
 
 from __future__ import annotations
@@ -36,13 +37,8 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import celer  # noqa: E402
 import numpy as np  # noqa: E402
-import skglm  # noqa: E402
 from _benchcommon import best_of, gemm_rate, limits_line, machine_line, record  # noqa: E402
-from glum import GeneralizedLinearRegressor  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import LogisticRegression, lasso_path  # noqa: E402
 
 from regjax import _glm, _ridge, _screening, paths  # noqa: E402
 
@@ -87,7 +83,8 @@ def row(name: str, seconds: float, W: np.ndarray, ref: np.ndarray, res: np.ndarr
             f"{same:.2%} |")  # fmt: skip
 
 
-def bench_lasso(m: int, n: int, G: int, repeats: int) -> str:
+def bench_lasso(m: int, n: int, G: int, repeats: int, jax_only: bool = False) -> str:
+    """The lasso table; ``jax_only`` leaves out the peers (none is a JAX program)."""
     X, y = problem(m, n, logistic=False)
     Xc, yc = X - X.mean(axis=0), y - y.mean()
     lams = np.max(np.abs(Xc.T @ yc)) * np.logspace(0, -3, G)
@@ -97,22 +94,7 @@ def bench_lasso(m: int, n: int, G: int, repeats: int) -> str:
     ours_s, ours = timed(lambda: paths.linear(X, y, lams, tol=TOL), repeats)
     W = np.asarray(ours.params["w"])
     ours_res = kkt(X, y, W, np.asarray(ours.params["b"]), lams, False)
-    lines = []
-    for tol in (1e-6, 1e-10):
-        sk_s, (_, coefs, _) = timed(
-            lambda tol=tol: lasso_path(Xc, yc, alphas=lams / m, tol=tol, precompute=True),
-            repeats,
-        )  # lasso_path fits no intercept: centred data, as Lasso(fit_intercept=True) does
-        Wsk = coefs.T
-        bsk = y.mean() - Wsk @ X.mean(axis=0)
-        lines.append(row(f"sklearn lasso_path (Gram, tol={tol:g})", sk_s, Wsk, W,
-                         kkt(X, y, Wsk, bsk, lams, False)))  # fmt: skip
-    for name, make in (("celer", celer.Lasso), ("skglm", skglm.Lasso)):
-        est = make(alpha=lams[0] / m, tol=1e-8, fit_intercept=True, warm_start=True)
-        make(alpha=lams[0] / m).fit(X[:200], y[:200])  # skglm compiles (numba) on first use
-        peer_s, (Wp, bp) = timed(lambda est=est: warm_loop(est, X, y, lams / m, "alpha"), 1)
-        lines.append(row(f"{name} Lasso loop, warm starts (tol=1e-8)", peer_s, Wp, W,
-                         kkt(X, y, Wp, bp, lams, False)))  # fmt: skip
+    lines = [] if jax_only else lasso_peers(X, y, lams, W, repeats)
     its = int(ours.iterations.max())
     flops = 2.0 * m * n * n + 2.0 * n * n * G * its
     return "\n".join([
@@ -130,6 +112,35 @@ def bench_lasso(m: int, n: int, G: int, repeats: int) -> str:
         "",
         gram_line(X, flops),
     ])  # fmt: skip
+
+
+def lasso_peers(X: np.ndarray, y: np.ndarray, lams: np.ndarray, W: np.ndarray, repeats: int,
+                ) -> list[str]:  # fmt: skip
+    """The lasso's peers' rows: ``lasso_path`` at two tolerances, celer's and skglm's
+    warm loops."""
+    import celer
+    import skglm
+    from sklearn.linear_model import lasso_path
+
+    m = X.shape[0]
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    lines = []
+    for tol in (1e-6, 1e-10):
+        sk_s, (_, coefs, _) = timed(
+            lambda tol=tol: lasso_path(Xc, yc, alphas=lams / m, tol=tol, precompute=True),
+            repeats,
+        )  # lasso_path fits no intercept: centred data, as Lasso(fit_intercept=True) does
+        Wsk = coefs.T
+        bsk = y.mean() - Wsk @ X.mean(axis=0)
+        lines.append(row(f"sklearn lasso_path (Gram, tol={tol:g})", sk_s, Wsk, W,
+                         kkt(X, y, Wsk, bsk, lams, False)))  # fmt: skip
+    for name, make in (("celer", celer.Lasso), ("skglm", skglm.Lasso)):
+        est = make(alpha=lams[0] / m, tol=1e-8, fit_intercept=True, warm_start=True)
+        make(alpha=lams[0] / m).fit(X[:200], y[:200])  # skglm compiles (numba) on first use
+        peer_s, (Wp, bp) = timed(lambda est=est: warm_loop(est, X, y, lams / m, "alpha"), 1)
+        lines.append(row(f"{name} Lasso loop, warm starts (tol=1e-8)", peer_s, Wp, W,
+                         kkt(X, y, Wp, bp, lams, False)))  # fmt: skip
+    return lines
 
 
 def on_device(X: np.ndarray, y: np.ndarray, lams: np.ndarray, repeats: int) -> float:
@@ -150,8 +161,8 @@ def gram_line(X: np.ndarray, flops: float) -> str:
     blas = best_of(lambda: X.T @ X, repeat=5)
     syrk = (flops - m * n * n) / gemm_rate()
     return (
-        f"the Gram matrix alone: {xla:.3f} s in XLA (2·m·n² FLOPs: XLA:CPU has no "
-        f"symmetric rank-k update), {blas:.3f} s for numpy's X.T @ X (BLAS syrk, m·n² "
+        f"the Gram matrix alone: {xla:.3f} s in XLA (2·m·n² FLOPs: XLA has no symmetric "
+        f"rank-k update), {blas:.3f} s for numpy's X.T @ X on the CPU (BLAS syrk, m·n² "
         f"FLOPs, as in lasso_path); with a syrk, regjax's limit would be {syrk:.3g} s"
     )
 
@@ -191,10 +202,11 @@ def logistic_work(lams: np.ndarray, W: np.ndarray, its: np.ndarray, m: int) -> t
     return flops, bytes_
 
 
-def bench_logistic(m: int, n: int, G: int, repeats: int, saga: bool = True) -> str:
+def bench_logistic(m: int, n: int, G: int, repeats: int, saga: bool = True,
+                   jax_only: bool = False) -> str:  # fmt: skip
     """The L1 logistic table; ``saga=False`` leaves out scikit-learn's saga loop (minutes
     at 10000 × 1000) and adds regjax at tol = 1e-5, the residual the peers reached in
-    issue 11's measurement."""
+    issue 11's measurement; ``jax_only`` leaves out the peers (none is a JAX program)."""
     X, y = problem(m, n, logistic=True)
     lmax = np.max(np.abs(X.T @ (y.mean() - y)))
     lams = lmax * np.logspace(0, -2, G)
@@ -203,7 +215,46 @@ def bench_logistic(m: int, n: int, G: int, repeats: int, saga: bool = True) -> s
     first = time.perf_counter() - start
     ours_s, ours = timed(lambda: paths.logistic(X, y, lams, l1_ratio=1.0, tol=TOL), repeats)
     W, b = np.asarray(ours.params["w"]), np.asarray(ours.params["b"])
-    ours_res = kkt(X, y, W, b, lams, True)
+    lines = [row(f"regjax paths.logistic (l1_ratio=1, tol={TOL:g})", ours_s, W, W,
+                 kkt(X, y, W, b, lams, True))]  # fmt: skip
+    if not jax_only:
+        lines += logistic_peers(X, y, lams, W, saga)
+    if not saga:
+        loose_s, loose = timed(lambda: paths.logistic(X, y, lams, l1_ratio=1.0, tol=1e-5), 1)
+        Wl, bl = np.asarray(loose.params["w"]), np.asarray(loose.params["b"])
+        lines.append(row("regjax paths.logistic (l1_ratio=1, tol=1e-05)", loose_s, Wl, W,
+                         kkt(X, y, Wl, bl, lams, True)))  # fmt: skip
+    its = int(ours.iterations.max())
+    return "\n".join([
+        f"**L1 logistic, m={m}, n={n}, G={G} λ over two decades from λ_max, float64**; "
+        f"regjax compile + first run {first:.2f}s, iterations ≤ {its}",
+        "",
+        "| method | seconds | max KKT residual | max abs coef diff to regjax | same zeros |",
+        "|---|---:|---:|---:|---:|",
+        *lines,
+        "",
+        limits_line(*logistic_work(lams, W, np.asarray(ours.iterations), m), ours_s),
+    ])  # fmt: skip
+
+
+def logistic_peers(X: np.ndarray, y: np.ndarray, lams: np.ndarray, W: np.ndarray, saga: bool,
+                   ) -> list[str]:  # fmt: skip
+    """The L1 logistic's peers' rows: glum's path, skglm's warm loop and (``saga``)
+    scikit-learn's warm saga loop."""
+    import skglm
+    from glum import GeneralizedLinearRegressor
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    m = X.shape[0]
+
+    def glum_path() -> tuple[np.ndarray, np.ndarray]:
+        glm = GeneralizedLinearRegressor(
+            family="binomial", alpha_search=True, alpha=lams / m, l1_ratio=1.0,
+            solver="irls-cd", gradient_tol=TOL, max_iter=1000,
+        )  # fmt: skip
+        glm.fit(np.asfortranarray(X), y)
+        return np.asarray(glm.coef_path_), np.asarray(glm.intercept_path_)
 
     def saga_loop() -> tuple[np.ndarray, np.ndarray]:
         clf = LogisticRegression(l1_ratio=1.0, solver="saga", tol=1e-8, max_iter=10_000,
@@ -217,46 +268,20 @@ def bench_logistic(m: int, n: int, G: int, repeats: int, saga: bool = True) -> s
                 bs.append(clf.intercept_[0])
         return np.array(Ws), np.array(bs)
 
-    extra = []
-    if saga:
-        sk_s, (Wsk, bsk) = timed(saga_loop, 1)
-        extra.append(row("sklearn saga loop, warm starts (tol=1e-8)", sk_s, Wsk, W,
-                         kkt(X, y, Wsk, bsk, lams, True)))  # fmt: skip
-    else:
-        loose_s, loose = timed(lambda: paths.logistic(X, y, lams, l1_ratio=1.0, tol=1e-5), 1)
-        Wl, bl = np.asarray(loose.params["w"]), np.asarray(loose.params["b"])
-        extra.append(row("regjax paths.logistic (l1_ratio=1, tol=1e-05)", loose_s, Wl, W,
-                         kkt(X, y, Wl, bl, lams, True)))  # fmt: skip
-
-    def glum_path() -> tuple[np.ndarray, np.ndarray]:
-        glm = GeneralizedLinearRegressor(
-            family="binomial", alpha_search=True, alpha=lams / m, l1_ratio=1.0,
-            solver="irls-cd", gradient_tol=TOL, max_iter=1000,
-        )  # fmt: skip
-        glm.fit(np.asfortranarray(X), y)
-        return np.asarray(glm.coef_path_), np.asarray(glm.intercept_path_)
-
     glum_s, (Wg, bg) = timed(glum_path, 1)
+    lines = [row("glum path (irls-cd, gradient_tol=1e-8)", glum_s, Wg, W,
+                 kkt(X, y, Wg, bg, lams, True))]  # fmt: skip
     est = skglm.SparseLogisticRegression(alpha=lams[0] / m, tol=1e-8, fit_intercept=True,
                                          warm_start=True, max_iter=100)  # fmt: skip
     skglm.SparseLogisticRegression(alpha=lams[0] / m).fit(X[:200], 2 * y[:200] - 1)  # numba
     skglm_s, (Wk, bk) = timed(lambda: warm_loop(est, X, 2 * y - 1, lams / m, "alpha"), 1)
-    its = int(ours.iterations.max())
-    return "\n".join([
-        f"**L1 logistic, m={m}, n={n}, G={G} λ over two decades from λ_max, float64**; "
-        f"regjax compile + first run {first:.2f}s, iterations ≤ {its}",
-        "",
-        "| method | seconds | max KKT residual | max abs coef diff to regjax | same zeros |",
-        "|---|---:|---:|---:|---:|",
-        row(f"regjax paths.logistic (l1_ratio=1, tol={TOL:g})", ours_s, W, W, ours_res),
-        row("glum path (irls-cd, gradient_tol=1e-8)", glum_s, Wg, W,
-            kkt(X, y, Wg, bg, lams, True)),
-        row("skglm SparseLogisticRegression loop, warm starts (tol=1e-8)", skglm_s, Wk, W,
-            kkt(X, y, Wk, bk, lams, True)),
-        *extra,
-        "",
-        limits_line(*logistic_work(lams, W, np.asarray(ours.iterations), m), ours_s),
-    ])  # fmt: skip
+    lines.append(row("skglm SparseLogisticRegression loop, warm starts (tol=1e-8)", skglm_s, Wk,
+                     W, kkt(X, y, Wk, bk, lams, True)))  # fmt: skip
+    if saga:
+        sk_s, (Wsk, bsk) = timed(saga_loop, 1)
+        lines.append(row("sklearn saga loop, warm starts (tol=1e-8)", sk_s, Wsk, W,
+                         kkt(X, y, Wsk, bsk, lams, True)))  # fmt: skip
+    return lines
 
 
 def main() -> None:
@@ -264,17 +289,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small shapes, seconds")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--jax-only", action="store_true",
+                        help="regjax alone (bench/device.sh: its GPU table)")  # fmt: skip
     args = parser.parse_args()
     lasso, logistic = ((2000, 200, 20), (1000, 50, 10)) if args.quick else (
         (10000, 1000, 100), (5000, 200, 50))  # fmt: skip
     header = machine_line(args.quick)
     print(header, flush=True)
-    sections = [header, bench_lasso(*lasso, args.repeats)]
+    sections = [header, bench_lasso(*lasso, args.repeats, args.jax_only)]
     print(sections[-1], flush=True)
-    sections.append(bench_logistic(*logistic, args.repeats))
+    sections.append(bench_logistic(*logistic, args.repeats, jax_only=args.jax_only))
     print(sections[-1], flush=True)
     if not args.quick:  # issue 11's L1 logistic shape
-        sections.append(bench_logistic(10000, 1000, 100, 1, saga=False))
+        sections.append(bench_logistic(10000, 1000, 100, 1, saga=False, jax_only=args.jax_only))
         print(sections[-1], flush=True)
     if not args.no_record:
         record("bench_l1_path", "L1 paths", "\n\n".join(sections))

@@ -30,11 +30,14 @@ never counted as the best peer.
 
     python bench/bench_logistic_path.py            # issue 11's four shapes + AR(1), 9 min
     python bench/bench_logistic_path.py --quick    # small shapes, < 1 min
+    python bench/bench_logistic_path.py --jax-only # regjax and the JAX peers alone (on a
+                                                   # GPU: bench/device.sh)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import time
 import warnings
@@ -45,7 +48,6 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
-import jaxopt  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 from _benchcommon import gemm_rate, limits_line, machine_line, record  # noqa: E402
@@ -58,9 +60,6 @@ from _profile_logistic import (  # noqa: E402
     shapes_of,
     table,
 )
-from glum import GeneralizedLinearRegressor  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import regjax as rj  # noqa: E402
 from regjax import costs, paths, solvers  # noqa: E402
@@ -114,6 +113,9 @@ def along_path(fit: Fit, G: int, block: int, budget: float, ref: dict[int, Sol])
 
 
 def sklearn_fit(X, y, lams, solver: str) -> Fit:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(warm_start=True, solver=solver, tol=TOL, max_iter=100_000)
 
     def fit(block: list[int], start: Sol | None) -> dict[int, Sol]:
@@ -139,6 +141,8 @@ def glum_fit(X, y, lams) -> Fit:
     IRLS with coordinate descent on Fortran-ordered X, its fastest L2 configuration in
     pilot runs here (irls-ls, glum's default for L2, took 2-3× longer; its lbfgs stops
     short of 1e-8)."""
+    from glum import GeneralizedLinearRegressor
+
     m, XF = X.shape[0], np.asfortranarray(X)
 
     def fit(block: list[int], start: Sol | None) -> dict[int, Sol]:
@@ -179,6 +183,8 @@ def jaxopt_vmap(Xj, yj, lams, budget: float, quick: bool):
     """jit(vmap(jaxopt.LBFGS.run)) over the grid, from zero: (seconds, compile, sols,
     note, extrapolated). Full runs try a spread eighth of the grid first and extrapolate
     from it when the whole grid would not fit the budget."""
+    import jaxopt
+
     solver = jaxopt.LBFGS(fun=costs.logistic_regression, tol=TOL, maxiter=5000)
     p0 = {"w": jnp.zeros(Xj.shape[1]), "b": jnp.zeros(())}
 
@@ -212,7 +218,9 @@ def jaxopt_vmap(Xj, yj, lams, budget: float, quick: bool):
     return (*timed(list(range(G))), False)
 
 
-def bench_shape(shape: Shape, budget: float, repeats: int, quick: bool):
+def bench_shape(shape: Shape, budget: float, repeats: int, quick: bool, jax_only: bool):
+    """regjax and every peer on one shape; ``jax_only``: the JAX peers alone, each where
+    it is installed (a device machine's image has no glum or jaxopt)."""
     (m, n, G), (X, y) = shape[:3], make_data(shape)
     lams = np.asarray(rj.lambda_grid(X, y, model="logistic", num=G, min_ratio=1e-4))
     Xj, yj, lj = jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams)
@@ -247,12 +255,15 @@ def bench_shape(shape: Shape, budget: float, repeats: int, quick: bool):
         f"Newton its ≤ {c.newton}, {c.cg} block CG its; runs "
         + ", ".join(f"{r:.3f}" for r in runs) + " s")  # fmt: skip
 
-    seconds, compile_s, sols, note, extra = jaxopt_vmap(Xj, yj, lams, budget, quick)
-    add("jax.vmap(jaxopt.LBFGS), cold", seconds, compile_s, sols, extra, note)
+    if importlib.util.find_spec("jaxopt"):
+        seconds, compile_s, sols, note, extra = jaxopt_vmap(Xj, yj, lams, budget, quick)
+        add("jax.vmap(jaxopt.LBFGS), cold", seconds, compile_s, sols, extra, note)
     fit, compile_s = optax_fit(Xj, yj, lams)
     fit(list(range(min(G, 4))), None)  # warm-up
     seconds, sols, extra = along_path(fit, G, 1, budget, ref)
     add("loop of jit(optax.lbfgs), warm starts", seconds, compile_s, sols, extra)
+    if jax_only:
+        return rows, c, profile, lams
     for solver in ("newton-cholesky", "lbfgs", "newton-cg"):
         fit = sklearn_fit(X, y, lams, solver)
         fit([G // 2], ref[G // 2 - 1])  # warm-up (imports, first-call overheads)
@@ -323,8 +334,8 @@ def summary(results: list[tuple]) -> tuple[str, list[str]]:
         ours = rows[0]["seconds"]
         ok = [r for r in rows[1:] if r["gmax"] <= TOL] or rows[1:]  # none: the fastest
         best = min(ok, key=lambda r: r["seconds"])
-        sk = [r for r in ok if r["method"].startswith("scikit-learn")] or ok
-        best_sk = min(sk, key=lambda r: r["seconds"])
+        sk = [r for r in ok if r["method"].startswith("scikit-learn")]
+        best_sk = min(sk, key=lambda r: r["seconds"]) if sk else None
         limit_lines.append(f"{shape.label}: {line}.")
         limit_lines += [
             f"{shape.label}: {r['method']} took {r['seconds']:.3f} s but stopped at max abs "
@@ -334,11 +345,19 @@ def summary(results: list[tuple]) -> tuple[str, list[str]]:
         lines.append(
             f"| {shape.label} | {best['method']} | {best['seconds']:.3f}{mark(best)} "
             f"| {ours:.3f} | {best['seconds'] / ours:.1f} | {best['seconds'] / bound:.1f} "
-            f"| {best_sk['seconds']:.3f}{mark(best_sk)} ({best_sk['method'].split(', ')[-1]}) "
-            f"| {best_sk['seconds'] / ours:.1f} | {c.passes64} + {c.passes32} | {bound:.3f} "
+            f"| {sklearn_cells(best_sk, ours)} | {c.passes64} + {c.passes32} | {bound:.3f} "
             f"| {ours / bound:.1f} |"
         )
     return "\n".join(lines), limit_lines
+
+
+def sklearn_cells(best: dict | None, ours: float) -> str:
+    """The summary's two scikit-learn cells: its best warm loop and that over regjax
+    (dashes where it was not run: ``--jax-only``)."""
+    if best is None:
+        return "— | —"
+    solver = best["method"].split(", ")[-1]
+    return f"{best['seconds']:.3f}{mark(best)} ({solver}) | {best['seconds'] / ours:.1f}"
 
 
 def main() -> None:
@@ -348,13 +367,17 @@ def main() -> None:
                         help="seconds per peer and shape before extrapolating")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--jax-only", action="store_true",
+                        help="the JAX peers alone (bench/device.sh: their GPU table)")  # fmt: skip
     args = parser.parse_args()
     header = machine_line(args.quick)
     print(header)
     sections, results, profiles = [header], [], []
     for shape in shapes_of(args.quick):
         print(shape.label, flush=True)
-        rows, c, profile, lams = bench_shape(shape, args.budget, args.repeats, args.quick)
+        rows, c, profile, lams = bench_shape(
+            shape, args.budget, args.repeats, args.quick, args.jax_only
+        )
         sections.append(shape_table(rows, shape, lams))
         results.append((shape, rows, c, profile["limit"]))
         profiles.append((shape, profile))
@@ -362,8 +385,11 @@ def main() -> None:
     sections.insert(1, text)
     limit_lines.append(
         "`*` timed on part of the path and extrapolated. Reproduce: "
-        f"`python bench/bench_logistic_path.py{' --quick' if args.quick else ''}`."
+        "`python bench/bench_logistic_path.py"
+        f"{' --quick' if args.quick else ''}{' --jax-only' if args.jax_only else ''}`."
     )
+    if not importlib.util.find_spec("jaxopt"):
+        limit_lines.append("jaxopt is not installed here: its row is left out.")
     sections.insert(2, "\n".join(limit_lines))
     text = "\n\n".join(sections)
     prof = f"{header}\n\nSeconds (share of the sum of pieces):\n\n{table(profiles)}"
