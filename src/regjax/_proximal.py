@@ -28,9 +28,8 @@ per iteration serves the step, the backtracking test and the stopping rule.
   adjoint over the stacked residuals of the iterate and of the extrapolated point.
 
 **Working sets.** On large data-space problems :func:`regjax._screening.screened`
-drives :func:`fista`
-over blocks of λ along the path, each on the features that can be nonzero there,
-checked against the KKT conditions of every feature.
+drives :func:`fista` over blocks of λ along the path, each on the features that can be
+nonzero there, checked against the KKT conditions of every feature.
 
 **Stopping rule.** A column stops when its KKT residual — the largest entry of the
 minimum-norm subgradient of F_g at the iterate,
